@@ -1,0 +1,1 @@
+"""cryptorobot: a realtime service framework in the style of FeathersJS."""
