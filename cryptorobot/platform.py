@@ -1,0 +1,27 @@
+"""Composition root of the trading platform: the only kernel module that imports the platform.
+
+`cryptorobot serve` without `--app` serves `create_app()`.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from .app import App
+from .config import load_config
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Mapping[str, Any] | None = None) -> App:
+    """The platform app, configured from `settings` or from the config files and environment."""
+    from services import health
+
+    config = dict(settings) if settings is not None else load_config()
+    logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = App(config)
+    health.register(app)
+    return app

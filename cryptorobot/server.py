@@ -1,0 +1,76 @@
+"""Serving an App: one aiohttp application carrying both transports, and its life cycle."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from aiohttp import web
+
+from .app import App
+from .transports.rest import RestTransport
+from .transports.socketio import SocketIOTransport
+
+__all__ = ["create_web_app", "serve", "APP_KEY"]
+
+log = logging.getLogger("cryptorobot.server")
+
+APP_KEY: web.AppKey[App] = web.AppKey("cryptorobot", App)
+SOCKETIO_KEY: web.AppKey[SocketIOTransport] = web.AppKey("cryptorobot.socketio", SocketIOTransport)
+
+
+def _client_manager(redis_url: str | None) -> Any:
+    """python-socketio's Redis manager when configured: events reach every process."""
+    if not redis_url:
+        return None
+    import socketio
+
+    return socketio.AsyncRedisManager(redis_url)
+
+
+def create_web_app(app: App) -> web.Application:
+    """The aiohttp application for `app`, configured from `app.settings`."""
+    rest_settings = app.get("rest") or {}
+    socket_settings = app.get("socketio") or {}
+    max_body_size = int(rest_settings.get("max_body_size", 1024 * 1024))
+    web_app = web.Application(client_max_size=max_body_size)
+    socket = SocketIOTransport(
+        app,
+        client_manager=_client_manager(socket_settings.get("redis_url")),
+        cors_allowed_origins=socket_settings.get("cors_allowed_origins", "*"),
+        max_http_buffer_size=max_body_size,
+    )
+    socket.attach(web_app)
+    RestTransport(app, cors_origins=rest_settings.get("cors_origins", "*"), max_body_size=max_body_size).attach(web_app)
+    web_app[APP_KEY] = app
+    web_app[SOCKETIO_KEY] = socket
+
+    async def on_startup(_: web.Application) -> None:
+        await app.setup(web_app)
+
+    async def on_shutdown(_: web.Application) -> None:
+        # Tell every socket we are going; clients reconnect elsewhere or later.
+        for sid in list(socket.connections):
+            await socket.sio.disconnect(sid)
+
+    async def on_cleanup(_: web.Application) -> None:
+        await app.teardown(web_app)
+
+    web_app.on_startup.append(on_startup)
+    web_app.on_shutdown.append(on_shutdown)
+    web_app.on_cleanup.append(on_cleanup)
+    return web_app
+
+
+def serve(app: App, host: str | None = None, port: int | None = None) -> None:
+    """Run until SIGINT/SIGTERM; in-flight calls finish, sockets are told, events drain."""
+    try:
+        import uvloop
+    except ImportError:
+        uvloop = None
+    host = host or app.get("host") or "127.0.0.1"
+    port = int(app.get("port") if port is None else port)
+    web.run_app(create_web_app(app), host=host, port=port, shutdown_timeout=30,
+                print=lambda text: log.info(text.strip()), access_log=None,
+                loop=uvloop.new_event_loop() if uvloop else asyncio.new_event_loop())

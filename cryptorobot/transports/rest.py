@@ -1,0 +1,182 @@
+"""REST over aiohttp: one catch-all handler mapping HTTP verbs onto service methods.
+
+The app's own router (Feathers' matching rules) resolves the service, so REST and
+Socket.IO agree on every path. Query strings are parsed like Node's `qs`; values stay
+strings here (schemas coerce them later in the hook chain).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote, unquote
+
+from aiohttp import web
+
+from .. import jsonutil
+from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, PayloadTooLarge, convert
+from ..service import STANDARD_METHODS, argument_names
+from .querystring import parse_query_string
+
+if TYPE_CHECKING:
+    from ..app import App
+    from ..service import ServiceProxy
+
+__all__ = ["RestTransport"]
+
+log = logging.getLogger("cryptorobot.rest")
+
+_ALLOWED_VERBS = "GET,HEAD,PUT,PATCH,POST,DELETE"
+_BODY_VERBS = frozenset({"POST", "PUT", "PATCH"})
+_JSON = "application/json"
+
+
+def _js_falsy(value: Any) -> bool:
+    """JavaScript falsiness for a response body: None, False, 0 and "" (not [] or {})."""
+    return value is None or value is False or (type(value) in (int, float) and value == 0) or value == ""
+
+
+def _method_for(verb: str, has_id: bool, custom: str | None) -> str:
+    if verb == "GET":
+        return "get" if has_id else "find"
+    if verb == "POST":
+        return custom or "create"
+    if verb == "PUT":
+        return "update"
+    if verb == "PATCH":
+        return "patch"
+    if verb == "DELETE":
+        return "remove"
+    raise MethodNotAllowed(f"Method {verb} not allowed")
+
+
+class RestTransport:
+    """Serves every registered service over HTTP; attach last, it owns the catch-all route."""
+
+    def __init__(self, app: App, *, cors_origins: str | list[str] = "*", max_body_size: int = 1024 * 1024) -> None:
+        self.app = app
+        self.cors_origins = cors_origins
+        self.max_body_size = max_body_size
+
+    def attach(self, web_app: web.Application) -> None:
+        web_app.router.add_route("*", "/{tail:.*}", self.handle)
+
+    def _cors_headers(self, request: web.Request) -> dict[str, str]:
+        origin = request.headers.get("Origin")
+        if self.cors_origins == "*":
+            allowed = origin or "*"
+        elif origin and origin in self.cors_origins:
+            allowed = origin
+        else:
+            return {}
+        headers = {"Access-Control-Allow-Origin": allowed}
+        if allowed != "*":
+            headers["Vary"] = "Origin"
+        return headers
+
+    def _preflight(self, request: web.Request) -> web.Response:
+        headers = self._cors_headers(request)
+        if headers:
+            headers["Access-Control-Allow-Methods"] = _ALLOWED_VERBS
+            requested = request.headers.get("Access-Control-Request-Headers")
+            headers["Access-Control-Allow-Headers"] = requested or "Authorization,Content-Type,X-Service-Method,X-API-Key"
+            headers["Access-Control-Max-Age"] = "600"
+        return web.Response(status=204, headers=headers)
+
+    async def handle(self, request: web.Request) -> web.StreamResponse:
+        if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
+            return self._preflight(request)
+        try:
+            status, body, headers = await self._dispatch(request)
+        except Exception as failure:  # every failure leaves as Feathers error JSON
+            error = convert(failure)
+            if not isinstance(failure, FeathersError):
+                log.exception("%s %s failed", request.method, request.path)
+            status, body, headers = error.code, error.to_json(), {}
+        headers.update(self._cors_headers(request))
+        if status == 204:
+            return web.Response(status=204, headers=headers)
+        return web.Response(status=status, text=jsonutil.dumps(body), content_type=_JSON, headers=headers)
+
+    async def _dispatch(self, request: web.Request) -> tuple[int, Any, dict[str, str]]:
+        raw_path = request.raw_path.split("?", 1)[0]
+        segments = [unquote(segment) for segment in raw_path.strip("/").split("/")]
+        match = self.app.router.lookup(segments)
+        if match is None:
+            raise NotFound(f"Path {raw_path} not found")
+        proxy, route = match
+        route = {**proxy.route_params, **route}
+        id = route.pop("__id", None)
+        custom = request.headers.get("X-Service-Method") if request.method == "POST" else None
+        method = _method_for(request.method, id is not None, custom)
+        self._check_exposed(proxy, method, custom)
+        data = await self._read_body(request) if request.method in _BODY_VERBS else None
+        params = {
+            "query": self._read_query(request),
+            "headers": {name.lower(): value for name, value in request.headers.items()},
+            "route": route,
+            "provider": "rest",
+        }
+        authentication = self.app.parse_authentication(params["headers"])
+        if authentication is not None:
+            params["authentication"] = authentication
+        values = {"id": id, "data": data}
+        context = await proxy.run(method, [values[name] for name in argument_names(method)], params)
+        return self._status(method, context), context.outgoing, self._headers(context)
+
+    @staticmethod
+    def _check_exposed(proxy: ServiceProxy, method: str, custom: str | None) -> None:
+        if custom is not None and custom in STANDARD_METHODS or method not in proxy.methods:
+            raise MethodNotAllowed(f"Method `{method}` is not supported by this endpoint.")
+
+    @staticmethod
+    def _read_query(request: web.Request) -> dict[str, Any]:
+        raw = request.rel_url.raw_query_string  # `query_string` is already decoded once
+        if not raw:
+            return {}
+        try:
+            return parse_query_string(raw)
+        except ValueError as problem:
+            raise BadRequest(f"Invalid query string: {problem}") from None
+
+    async def _read_body(self, request: web.Request) -> Any:
+        try:
+            raw = await request.read()
+        except web.HTTPRequestEntityTooLarge:
+            raise PayloadTooLarge(f"Request body larger than {self.max_body_size} bytes") from None
+        if not raw.strip():
+            return {}
+        content_type = request.content_type
+        if content_type == "application/x-www-form-urlencoded":
+            try:
+                return parse_query_string(raw.decode("utf-8", "replace"))
+            except ValueError as problem:
+                raise BadRequest(f"Invalid form body: {problem}") from None
+        try:
+            return jsonutil.loads(raw)
+        except (ValueError, UnicodeDecodeError):
+            raise BadRequest("Invalid JSON in request body") from None
+
+    @staticmethod
+    def _headers(context: Any) -> dict[str, str]:
+        """`context.http.headers`, after a `Location` from `context.http.location` (any status)."""
+        headers: dict[str, str] = {}
+        location = context.http.get("location")
+        if location is not None:
+            headers["Location"] = quote(str(location), safe=":/?#[]@!$&'()*+,;=%~")
+        headers.update(context.http.get("headers") or {})
+        return headers
+
+    @staticmethod
+    def _status(method: str, context: Any) -> int:
+        http = context.http
+        location = http.get("location")
+        if http.get("status"):
+            return int(http["status"])
+        if method == "create":
+            return 201
+        if location is not None:
+            return 303
+        if _js_falsy(context.outgoing):
+            return 204
+        return 200

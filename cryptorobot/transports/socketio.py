@@ -1,0 +1,147 @@
+"""Socket.IO over python-socketio: Feathers' method-call protocol and event delivery.
+
+A client calls `emit(method, path, *args, query, ack)`; the ack gets `(null, result)` or a
+single error. Every incoming event is answered, unknown ones with an error, so a client
+never waits forever. Events go out through rooms (one per channel), which a Redis client
+manager carries to every process.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+import socketio
+
+from .. import jsonutil
+from ..channels import Connection
+from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, convert
+from ..events import Delivery
+from ..service import argument_names
+
+if TYPE_CHECKING:
+    from ..app import App
+
+__all__ = ["SocketIOTransport"]
+
+log = logging.getLogger("cryptorobot.socketio")
+
+NAMESPACE = "/"
+
+
+def _handshake_headers(environ: Mapping[str, Any]) -> dict[str, str]:
+    request = environ.get("aiohttp.request")
+    if request is not None:
+        return {name.lower(): value for name, value in request.headers.items()}
+    return {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
+
+
+class SocketIOTransport:
+    """Serves every registered service over Socket.IO and delivers published events."""
+
+    def __init__(self, app: App, *, client_manager: socketio.AsyncManager | None = None,
+                 cors_allowed_origins: str | list[str] = "*", path: str = "socket.io",
+                 **server_options: Any) -> None:
+        self.app = app
+        self.path = path
+        self.sio = socketio.AsyncServer(
+            async_mode="aiohttp", client_manager=client_manager, json=jsonutil,
+            cors_allowed_origins=cors_allowed_origins, **server_options)
+        self.connections: dict[str, Connection] = {}
+        self.sio.on("connect", self._on_connect)
+        self.sio.on("disconnect", self._on_disconnect)
+        self.sio.on("*", self._on_event)
+        app.events.transports.append(self)
+        app.on("disconnect", self._close_if_open)
+
+    def attach(self, web_app: Any) -> None:
+        self.sio.attach(web_app, socketio_path=self.path)
+
+    # -- connection life cycle -------------------------------------------------------------
+
+    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+        connection = Connection("socketio", _handshake_headers(environ), transport=self, sid=sid)
+        self.connections[sid] = connection
+        try:
+            await self.app.authenticate_connection(connection)
+        except Exception as failure:
+            # Like socket.io's middleware error: `connect_error` with `{message, data?}`.
+            self.connections.pop(sid, None)
+            if not isinstance(failure, FeathersError):
+                log.exception("handshake authentication failed")
+            refused = convert(failure).to_json()
+            reason = (refused["message"], refused["data"]) if "data" in refused else (refused["message"],)
+            raise socketio.exceptions.ConnectionRefusedError(*reason) from None
+        self.app.emit("connection", connection)
+
+    async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
+        connection = self.connections.pop(sid, None)
+        if connection is not None:
+            self.app.emit("disconnect", connection)
+
+    async def _close_if_open(self, connection: Connection) -> None:
+        """Server code emitting `disconnect` (e.g. token expiry) closes the socket."""
+        if connection.transport is self and self.connections.pop(connection.sid, None) is not None:
+            # Forgotten first, so the socket's own disconnect does not emit `disconnect` again.
+            await self.sio.disconnect(connection.sid)
+
+    # -- rooms (called by channels) ----------------------------------------------------------
+
+    def enter_room(self, connection: Connection, room: str) -> None:
+        if connection.sid in self.connections:
+            self.sio.manager.basic_enter_room(connection.sid, NAMESPACE, room)
+
+    def leave_room(self, connection: Connection, room: str) -> None:
+        if connection.sid in self.connections:
+            self.sio.manager.basic_leave_room(connection.sid, NAMESPACE, room)
+
+    # -- method calls ------------------------------------------------------------------------
+
+    async def _on_event(self, method: str, sid: str, *args: Any) -> Any:
+        try:
+            result = await self._call(method, sid, list(args))
+        except Exception as failure:
+            if not isinstance(failure, FeathersError):
+                log.exception("socket call '%s' failed", method)
+            return convert(failure).to_json()
+        return None, result
+
+    async def _call(self, method: str, sid: str, args: list[Any]) -> Any:
+        connection = self.connections.get(sid)
+        if connection is None:
+            raise NotFound("Connection closed")
+        if not args or not isinstance(args[0], str):
+            raise NotFound("Invalid service path")
+        path, *rest = args
+        match = self.app.lookup(path)
+        if match is None:
+            raise NotFound(f"Service '{path}' not found")
+        proxy, route = match
+        route = {**proxy.route_params, **route}
+        route.pop("__id", None)
+        if method not in proxy.methods:
+            raise MethodNotAllowed(f"Method '{method}' not allowed on service '{path}'")
+        names = argument_names(method)
+        if len(rest) > len(names) + 1:
+            raise BadRequest(f"Too many arguments for '{method}' method")
+        values = rest[: len(names)] + [None] * (len(names) - len(rest[: len(names)]))
+        query = rest[len(names)] if len(rest) > len(names) else None
+        if query is None:
+            query = {}
+        if not isinstance(query, dict):
+            raise BadRequest("The query must be an object")
+        params = {**connection, "query": query, "route": route, "connection": connection}
+        context = await proxy.run(method, values, params)
+        return context.outgoing
+
+    # -- event delivery ------------------------------------------------------------------------
+
+    async def deliver(self, event_name: str, deliveries: list[Delivery]) -> None:
+        for delivery in deliveries:
+            targets = [*delivery.rooms, *(c.sid for c in delivery.connections if c.transport is self)]
+            if not targets:
+                continue
+            skip = [c.sid for c in delivery.skip if c.transport is self] or None
+            # A 1-tuple: python-socketio would send no argument at all for a bare None.
+            await self.sio.emit(event_name, (delivery.payload,), to=targets, skip_sid=skip, namespace=NAMESPACE)
