@@ -1,0 +1,94 @@
+"""The JSON codec of both transports, producing what ``JSON.stringify`` would in a JS server.
+
+Rules (``feathers-wire.md`` 1.10): datetimes serialise like ``Date.toJSON()``, NaN and
+Infinity become ``null`` (Python would emit invalid bare ``NaN``), integers stay integers.
+Non-ASCII text is escaped as ``\\uXXXX`` (JS sends it raw; both parse to the same string) so that
+a lone surrogate, which JSON input may carry, can never break UTF-8 encoding of a response.
+Parsing rejects the ``NaN``/``Infinity`` literals that ``json.loads`` accepts but no JS client
+can send.
+
+The module itself can be passed as python-socketio's ``json=`` argument: ``dumps`` and
+``loads`` accept and ignore the keyword arguments python-socketio/engineio pass (output is
+always compact).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import date, datetime, timezone
+from decimal import Decimal
+from typing import Any, NoReturn
+
+__all__ = ["dumps", "loads"]
+
+
+def _default(value: Any) -> Any:
+    """Convert the non-JSON types the framework lets through; refuse the rest."""
+    if isinstance(value, datetime):
+        if value.utcoffset() is not None:
+            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+        # isoformat truncates to milliseconds, as a JS Date built from the same instant would.
+        return value.isoformat(timespec="milliseconds") + "Z"
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return float(value) if value.is_finite() else None
+    if isinstance(value, (set, frozenset)):
+        return list(value)
+    if isinstance(value, (bytes, bytearray, memoryview)):
+        raise TypeError(
+            "bytes are not JSON serializable: the Feathers clients expect JSON values only"
+        )
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), allow_nan=False, default=_default)
+
+
+def dumps(value: Any, **_kwargs: Any) -> str:
+    """Serialise ``value`` to compact JSON as a JS server would send it.
+
+    Encodes with ``allow_nan=False`` first so the common case costs one C-level pass; only
+    data that holds NaN or Infinity pays for a second, sanitising walk.
+    """
+    try:
+        return _ENCODER.encode(value)
+    except ValueError as error:
+        try:
+            finite = _finite(value)
+        except RecursionError:
+            raise error from None  # circular (or absurdly deep) data: keep json's error
+        return _ENCODER.encode(finite)
+
+
+def _finite(value: Any) -> Any:
+    """Copy ``value`` with non-finite floats as ``None`` (and as their JS names in keys)."""
+    if isinstance(value, float):
+        return value if math.isfinite(value) else None
+    if isinstance(value, dict):
+        return {_finite_key(key): _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        return [_finite(item) for item in value]
+    return value
+
+
+def _finite_key(key: Any) -> Any:
+    """JS turns a NaN/Infinity property name into the string ``String(key)`` gives."""
+    if isinstance(key, float) and not math.isfinite(key):
+        return "NaN" if math.isnan(key) else ("Infinity" if key > 0 else "-Infinity")
+    return key
+
+
+def _reject_constant(name: str) -> NoReturn:
+    raise ValueError(f"{name} is not valid JSON")
+
+
+_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+
+
+def loads(text: str | bytes | bytearray, **_kwargs: Any) -> Any:
+    """Parse JSON text; ``NaN``, ``Infinity`` and ``-Infinity`` raise ValueError."""
+    if isinstance(text, (bytes, bytearray)):
+        text = text.decode(json.detect_encoding(text), "surrogatepass")
+    return _DECODER.decode(text)
