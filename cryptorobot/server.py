@@ -34,7 +34,10 @@ def create_web_app(app: App) -> web.Application:
     rest_settings = app.get("rest") or {}
     socket_settings = app.get("socketio") or {}
     max_body_size = int(rest_settings.get("max_body_size", 1024 * 1024))
-    web_app = web.Application(client_max_size=max_body_size)
+    # The request line carries the query: a 500-value `$in` from the JS client is ~14 kB.
+    max_url_size = int(rest_settings.get("max_url_size", 64 * 1024))
+    web_app = web.Application(client_max_size=max_body_size,
+                              handler_args={"max_line_size": max_url_size, "max_field_size": max_url_size})
     socket = SocketIOTransport(
         app,
         client_manager=_client_manager(socket_settings.get("redis_url")),
