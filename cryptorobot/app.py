@@ -11,7 +11,7 @@ from typing import Any
 from .channels import ChannelRegistry, CombinedChannel, Connection, NamedChannel
 from .errors import NotFound
 from .events import EventPublisher
-from .hooks import AroundHook, HookContext, HookRegistry, Next, compose
+from .hooks import HOOK_KINDS, AroundHook, HookContext, HookRegistry, Next, compose
 from .routing import Router, strip_path
 from .service import METHOD_EVENTS, ServiceProxy
 
@@ -70,7 +70,8 @@ class App:
     # -- services ----------------------------------------------------------------------------
 
     def use(self, path: str, service: Any, options: Mapping[str, Any] | None = None) -> ServiceProxy:
-        """Register `service` at `path`; options: `methods`, `events`, `route_params`."""
+        """Register `service` at `path`; options: `methods`, `events`, `route_params`,
+        `schemas` (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI)."""
         location = strip_path(path)
         if not location:
             raise ValueError("a service path can not be empty")
@@ -121,6 +122,8 @@ class App:
             spec = {key: value for key, value in spec.items() if key not in _LIFECYCLE}
             if not spec:
                 return self
+        if not isinstance(spec, Mapping) or not any(key in HOOK_KINDS for key in spec):
+            spec = {"around": spec}  # app shorthands are plain around hooks (Feathers)
         self.hook_registry.add(spec)
         return self
 

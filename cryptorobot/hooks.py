@@ -15,6 +15,7 @@ from typing import Any
 __all__ = ["HookContext", "HookRegistry", "NOT_SET", "Next", "compose"]
 
 HOOK_KINDS = ("around", "before", "after", "error")
+_SHORTHAND = "shorthand"  # around hooks given as a list or `{method: [...]}` (run first, 6.2)
 
 
 class _NotSet:
@@ -40,7 +41,8 @@ class HookContext:
     """Everything a hook may read or change about one service call."""
 
     __slots__ = ("app", "service", "path", "method", "type", "params", "id", "data", "result",
-                 "dispatch", "error", "original", "http", "event", "_arguments")
+                 "dispatch", "error", "original", "http", "event", "_arguments",
+                 "__dict__")  # hooks may add their own attributes, as in Feathers
 
     def __init__(self, app: Any, service: Any, path: str, method: str,
                  params: dict[str, Any] | None = None, id: Any = NOT_SET, data: Any = NOT_SET) -> None:
@@ -78,8 +80,9 @@ class HookContext:
     def copy(self) -> HookContext:
         clone = HookContext.__new__(HookContext)
         for name in HookContext.__slots__:
-            if name != "_arguments":
+            if name not in ("_arguments", "__dict__"):
                 setattr(clone, name, getattr(self, name))
+        clone.__dict__.update(self.__dict__)
         clone.params = dict(self.params)
         return clone
 
@@ -176,7 +179,7 @@ class HookRegistry:
     """Hooks of one level (the app or one service), by kind and method name."""
 
     def __init__(self) -> None:
-        self._hooks: dict[str, dict[str, list]] = {kind: {} for kind in HOOK_KINDS}
+        self._hooks: dict[str, dict[str, list]] = {kind: {} for kind in (_SHORTHAND, *HOOK_KINDS)}
         self.version = 0
 
     def add(self, spec: Any) -> None:
@@ -186,7 +189,7 @@ class HookRegistry:
         for all methods); or `{"find": [around, ...]}` (around hooks per method).
         """
         if callable(spec) or isinstance(spec, (list, tuple)):
-            self._extend("around", "all", spec)
+            self._extend(_SHORTHAND, "all", spec)
         elif isinstance(spec, Mapping):
             for key, value in spec.items():
                 if key in HOOK_KINDS:
@@ -196,7 +199,7 @@ class HookRegistry:
                     else:
                         self._extend(key, "all", value)
                 else:
-                    self._extend("around", key, value)
+                    self._extend(_SHORTHAND, key, value)
         else:
             raise TypeError(f"cannot register hooks from {type(spec).__name__}")
         self.version += 1
@@ -213,7 +216,7 @@ class HookRegistry:
 
     def steps(self, method: str) -> list[AroundHook]:
         """This level's around steps for `method`, with its regular hooks folded in last."""
-        steps: list[AroundHook] = self._for("around", method)
+        steps: list[AroundHook] = [*self._for(_SHORTHAND, method), *self._for("around", method)]
         before, after = self._for("before", method), self._for("after", method)
         by_method = self._hooks["error"]
         error = [*by_method.get(method, ()), *by_method.get("all", ())]

@@ -88,15 +88,16 @@ class RestTransport:
             return self._preflight(request)
         try:
             status, body, headers = await self._dispatch(request)
+            text = None if status == 204 else jsonutil.dumps(body)  # may fail: not JSON
         except Exception as failure:  # every failure leaves as Feathers error JSON
             error = convert(failure)
             if not isinstance(failure, FeathersError):
                 log.exception("%s %s failed", request.method, request.path)
-            status, body, headers = error.code, error.to_json(), {}
+            status, text, headers = error.code, jsonutil.dumps(error.to_json()), {}
         headers.update(self._cors_headers(request))
-        if status == 204:
+        if text is None:
             return web.Response(status=204, headers=headers)
-        return web.Response(status=status, text=jsonutil.dumps(body), content_type=_JSON, headers=headers)
+        return web.Response(status=status, text=text, content_type=_JSON, headers=headers)
 
     async def _dispatch(self, request: web.Request) -> tuple[int, Any, dict[str, str]]:
         raw_path = request.raw_path.split("?", 1)[0]

@@ -30,6 +30,26 @@ log = logging.getLogger("cryptorobot.socketio")
 NAMESPACE = "/"
 
 
+class _WireJSON:
+    """`jsonutil` for python-socketio, except that a success acknowledgement that is not JSON
+    becomes a GeneralError acknowledgement. python-socketio encodes the ack after our handler
+    returned, in a task of its own: a failure there would leave the client waiting forever."""
+
+    @staticmethod
+    def dumps(data: Any, **_: Any) -> str:
+        try:
+            return jsonutil.dumps(data)
+        except (TypeError, ValueError):
+            if isinstance(data, list) and len(data) == 2 and data[0] is None:  # (null, result)
+                log.exception("a socket call's result is not JSON")
+                return jsonutil.dumps([convert(TypeError()).to_json()])
+            raise
+
+    @staticmethod
+    def loads(text: str | bytes, **_: Any) -> Any:
+        return jsonutil.loads(text)
+
+
 def _handshake_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     request = environ.get("aiohttp.request")
     if request is not None:
@@ -46,7 +66,7 @@ class SocketIOTransport:
         self.app = app
         self.path = path
         self.sio = socketio.AsyncServer(
-            async_mode="aiohttp", client_manager=client_manager, json=jsonutil,
+            async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
             cors_allowed_origins=cors_allowed_origins, **server_options)
         self.connections: dict[str, Connection] = {}
         self.sio.on("connect", self._on_connect)
