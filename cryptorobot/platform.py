@@ -17,11 +17,17 @@ __all__ = ["create_app"]
 
 def create_app(settings: Mapping[str, Any] | None = None) -> App:
     """The platform app, configured from `settings` or from the config files and environment."""
-    from services import health
+    from channels import setup_channels
+    from cryptorobot.auth import configure_authentication
+    from services import api_keys, health, users
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = App(config)
     health.register(app)
+    users.register(app)
+    api_keys.register(app)
+    configure_authentication(app)
+    setup_channels(app)
     return app

@@ -1,0 +1,48 @@
+"""Building the authentication service from the `[authentication]` configuration section."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from .passwords import DEFAULT_ROUNDS
+from .secret import resolve_secret
+from .service import AuthenticationService
+from .strategies import ApiKeyStrategy, JwtStrategy, LocalStrategy
+from .tokens import TokenIssuer
+
+if TYPE_CHECKING:
+    from ..app import App
+
+__all__ = ["configure_authentication"]
+
+
+def _lower(text: str) -> str:
+    return text.strip().lower()
+
+
+def configure_authentication(app: App, path: str = "authentication") -> AuthenticationService:
+    """Register the authentication service with every strategy the configuration names."""
+    config: dict[str, Any] = app.get("authentication") or {}
+    jwt_options: dict[str, Any] = config.get("jwt_options") or {}
+    configured = config.get("secret")  # an all-digit secret from the environment parses as a number
+    secret = resolve_secret(str(configured) if configured not in (None, "") else None,
+                            app.get("data_dir") or "./data", app.get("env") or "development")
+    tokens = TokenIssuer(
+        secret,
+        algorithm=jwt_options.get("algorithm", "HS256"),
+        audience=jwt_options.get("audience"),
+        issuer=jwt_options.get("issuer"),
+        expires_in=jwt_options.get("expires_in", "1d"),
+    )
+    strategies = tuple(config.get("auth_strategies") or ("jwt", "local"))
+    service = AuthenticationService(
+        tokens, entity=config.get("entity", "user"), service=config.get("service", "users"),
+        auth_strategies=strategies, password_rounds=int(config.get("password_rounds", DEFAULT_ROUNDS)))
+    local: dict[str, Any] = config.get("local") or {}
+    service.register(JwtStrategy())
+    service.register(LocalStrategy(local.get("username_field", "email"), local.get("password_field", "password"),
+                                   normalize=_lower if local.get("lowercase_username", True) else str.strip))
+    api_key: dict[str, Any] = config.get("api_key") or {}
+    service.register(ApiKeyStrategy(api_key.get("service", "api-keys"), api_key.get("header", "x-api-key")))
+    app.use(path, service, {"methods": ["create", "remove"]})
+    return service

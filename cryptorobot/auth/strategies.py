@@ -1,0 +1,157 @@
+"""Authentication strategies: JWT (bearer tokens), local (email + password), API keys.
+
+A strategy may `parse` request or handshake headers into authentication data, and
+`authenticate` such data into `{"authentication": {...}, "<entity>": record}`. The entity
+is loaded with internal calls (no provider), so the record is complete; what leaves the
+server is decided by the entity service's own hooks.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ..errors import NotAuthenticated, NotFound
+from .passwords import hash_password, verify_password
+
+if TYPE_CHECKING:
+    from .service import AuthenticationService
+
+__all__ = ["Strategy", "JwtStrategy", "LocalStrategy", "ApiKeyStrategy", "generate_api_key", "hash_api_key"]
+
+
+class Strategy:
+    """Base: subclasses set `name` and implement `authenticate`; `parse` is optional."""
+
+    name = ""
+
+    def __init__(self) -> None:
+        self.service: AuthenticationService | None = None
+
+    def bind(self, service: AuthenticationService) -> None:
+        self.service = service
+
+    def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return None
+
+    async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        raise NotImplementedError
+
+    async def entity(self, id: Any) -> dict[str, Any]:
+        """The complete entity record, or NotAuthenticated when it no longer exists."""
+        assert self.service is not None
+        try:
+            return await self.service.entity_service.get(id)
+        except NotFound:
+            raise NotAuthenticated("Not authenticated") from None
+
+
+class JwtStrategy(Strategy):
+    """`Authorization: Bearer <token>`; verifies the token and loads its subject."""
+
+    name = "jwt"
+
+    def __init__(self, header: str = "authorization", schemes: tuple[str, ...] = ("Bearer", "JWT")) -> None:
+        super().__init__()
+        self.header = header.lower()
+        self.schemes = tuple(scheme.lower() for scheme in schemes)
+
+    def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        value = headers.get(self.header)
+        if not value:
+            return None
+        words = value.split()
+        if len(words) == 1:
+            return {"strategy": self.name, "accessToken": words[0]}
+        if len(words) == 2 and any(scheme in words[0].lower() for scheme in self.schemes):
+            return {"strategy": self.name, "accessToken": words[1]}
+        return None
+
+    async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.service is not None
+        token = data.get("accessToken")
+        payload = self.service.tokens.verify(token)
+        user = await self.entity(payload["sub"])
+        return {
+            "accessToken": token,
+            "authentication": {"strategy": self.name, "accessToken": token, "payload": payload},
+            self.service.entity_name: user,
+        }
+
+
+class LocalStrategy(Strategy):
+    """Username and password against the entity service's stored bcrypt hash."""
+
+    name = "local"
+
+    def __init__(self, username_field: str = "email", password_field: str = "password",
+                 normalize: Callable[[str], str] = str.strip, error_message: str = "Invalid login") -> None:
+        super().__init__()
+        self.username_field = username_field
+        self.password_field = password_field
+        self.normalize = normalize
+        self.error_message = error_message
+        self._decoy: str | None = None
+
+    async def decoy_hash(self) -> str:
+        """A real hash at the configured cost: unknown users take as long as wrong passwords."""
+        if self._decoy is None:
+            assert self.service is not None
+            self._decoy = await hash_password(secrets.token_urlsafe(16), self.service.password_rounds)
+        return self._decoy
+
+    async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.service is not None
+        username, password = data.get(self.username_field), data.get(self.password_field)
+        # Only plain strings: `{"$ne": ""}` and friends never reach a query.
+        if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
+            raise NotAuthenticated(self.error_message)
+        found = await self.service.entity_service.find({
+            "query": {self.username_field: self.normalize(username), "$limit": 1}, "paginate": False})
+        user = found[0] if found else None
+        stored = user.get(self.password_field) if user else None
+        matches = await verify_password(password, stored if isinstance(stored, str) else await self.decoy_hash())
+        if not (user and matches):
+            raise NotAuthenticated(self.error_message)
+        return {"authentication": {"strategy": self.name}, self.service.entity_name: user}
+
+
+def hash_api_key(key: str) -> str:
+    """API keys carry 256 random bits, so a fast hash is enough and lookups stay indexed."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()
+
+
+def generate_api_key(prefix: str = "crk") -> tuple[str, str]:
+    """A new key and its stored hash; the key itself is shown once and never kept."""
+    key = f"{prefix}_{secrets.token_urlsafe(32)}"
+    return key, hash_api_key(key)
+
+
+class ApiKeyStrategy(Strategy):
+    """`X-API-Key: <key>` for server-to-server calls; authenticates as the key's owner."""
+
+    name = "api-key"
+
+    def __init__(self, key_service: str = "api-keys", header: str = "x-api-key", owner_field: str = "userId") -> None:
+        super().__init__()
+        self.key_service = key_service
+        self.header = header.lower()
+        self.owner_field = owner_field
+
+    def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        value = headers.get(self.header)
+        return {"strategy": self.name, "apiKey": value} if value else None
+
+    async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        assert self.service is not None
+        key = data.get("apiKey")
+        if not isinstance(key, str) or not key:
+            raise NotAuthenticated("Invalid API key")
+        keys = self.service.app.service(self.key_service)
+        found = await keys.find({"query": {"hash": hash_api_key(key), "$limit": 1}, "paginate": False})
+        if not found:
+            raise NotAuthenticated("Invalid API key")
+        user = await self.entity(found[0][self.owner_field])
+        return {"authentication": {"strategy": self.name, "keyId": found[0].get(keys.id)}, self.service.entity_name: user}
