@@ -8,7 +8,6 @@ widen it: top-level keys are ANDed with everything else in the query.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from cryptorobot.errors import NotAuthenticated
 from cryptorobot.hooks import HookContext

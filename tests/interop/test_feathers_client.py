@@ -10,24 +10,15 @@ script silently skipped fails here too. Needs `node` and `npm ci --prefix tests/
 from __future__ import annotations
 
 import json
-import os
-import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
-import urllib.error
-import urllib.request
 from pathlib import Path
-from typing import Any
 
 import pytest
 
+from tests.interop.node_checks import MODULES, NODE, Run, run_node_checks
+from tests.server_process import ServerProcess
+
 HERE = Path(__file__).resolve().parent
-REPO = HERE.parents[1]
 SCRIPT = HERE / "client.mjs"
-NODE = shutil.which("node")
 
 _SCENARIO = [
     "create.array",
@@ -71,84 +62,16 @@ EXPECTED_CHECKS = [
 pytestmark = [
     pytest.mark.skipif(NODE is None, reason="node is not installed (needed to run the Feathers JS clients)"),
     pytest.mark.skipif(
-        not (HERE / "node_modules" / "@feathersjs" / "socketio-client").is_dir(),
+        not (MODULES / "@feathersjs" / "socketio-client").is_dir(),
         reason="tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`",
     ),
 ]
 
 
-def _free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def _wait_until_serving(process: subprocess.Popen[bytes], url: str, timeout: float = 30.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"the server exited early with code {process.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/messages", timeout=2):
-                return
-        except urllib.error.HTTPError:
-            return  # it answered, even if with an error status
-        except OSError:
-            time.sleep(0.1)
-    raise RuntimeError(f"the server did not answer on {url} within {timeout} s")
-
-
-class Run:
-    """What one server + client run produced."""
-
-    def __init__(self) -> None:
-        self.checks: dict[str, dict[str, Any]] = {}
-        self.unparsed: list[str] = []
-        self.client_code: int | None = None
-        self.client_stderr = ""
-        self.server_code: int | None = None
-        self.server_output = ""
-
-
 @pytest.fixture(scope="module")
 def interop_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    run = Run()
-    port = _free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = tmp_path_factory.mktemp("interop") / "server.log"
-    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-    command = [sys.executable, "-m", "cryptorobot.cli", "serve",
-               "--app", "tests.interop.app:create_app", "--host", "127.0.0.1", "--port", str(port)]
-    with open(log_path, "wb") as log:
-        server = subprocess.Popen(command, cwd=REPO, env=env, stdout=log, stderr=subprocess.STDOUT)
-        try:
-            _wait_until_serving(server, url)
-            client = subprocess.run([NODE, str(SCRIPT), url], cwd=REPO, capture_output=True, text=True, timeout=180)
-            run.client_code = client.returncode
-            run.client_stderr = client.stderr
-            for line in client.stdout.splitlines():
-                try:
-                    entry = json.loads(line)
-                    run.checks[entry["check"]] = entry
-                except (ValueError, KeyError, TypeError):
-                    run.unparsed.append(line)
-        except Exception:
-            server.kill()
-            server.wait()
-            raise
-        finally:
-            if server.poll() is None:
-                server.send_signal(signal.SIGTERM)
-                try:
-                    run.server_code = server.wait(timeout=40)
-                except subprocess.TimeoutExpired:
-                    server.kill()
-                    server.wait()
-                    run.server_code = None
-            else:
-                run.server_code = server.returncode
-    run.server_output = log_path.read_text(errors="replace")
-    return run
+    server = ServerProcess("tests.interop.app:create_app", tmp_path_factory.mktemp("interop_run"), probe="/messages")
+    return run_node_checks(SCRIPT, server, timeout=180)
 
 
 @pytest.mark.parametrize("name", EXPECTED_CHECKS)

@@ -147,8 +147,8 @@ async def test_another_users_keys_do_not_exist(platform: Platform) -> None:
     assert await platform.request("GET", f"/api-keys/{id}", token=ann_token) == (404, not_found(id))
     assert await platform.request("DELETE", f"/api-keys/{id}", token=ann_token) == (404, not_found(id))
     assert (await platform.request("GET", "/users", api_key=theirs["key"]))[1]["data"] == [bob]  # still valid
-    for query in (f"userId={bob['_id']}", f"$or[0][userId]={bob['_id']}", f"name=theirs",
-                  f"$or[0][name]=theirs&$or[1][name]=mine", f"userId[$ne]={ann['_id']}"):
+    for query in (f"userId={bob['_id']}", f"$or[0][userId]={bob['_id']}", "name=theirs",
+                  "$or[0][name]=theirs&$or[1][name]=mine", f"userId[$ne]={ann['_id']}"):
         status, page = await platform.request("GET", f"/api-keys?{query}", token=ann_token)
         assert status == 200 and theirs["_id"] not in [key["_id"] for key in page["data"]], query
         assert [key["_id"] for key in page["data"]] in ([], [mine["_id"]]), query

@@ -1,0 +1,50 @@
+"""Running a Node script of JSON-line checks against a real server process."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.server_process import REPO, ServerProcess
+
+NODE = shutil.which("node")
+MODULES = Path(__file__).resolve().parent / "node_modules"
+
+
+class Run:
+    """What one server + client run produced."""
+
+    def __init__(self) -> None:
+        self.checks: dict[str, dict[str, Any]] = {}
+        self.unparsed: list[str] = []
+        self.client_code: int | None = None
+        self.client_stderr = ""
+        self.server_code: int | None = None
+        self.server_output = ""
+
+
+def run_node_checks(script: Path, server: ServerProcess, timeout: float = 180) -> Run:
+    """Start `server`, run `node script <url>`, collect its check lines, stop the server."""
+    assert NODE is not None
+    run = Run()
+    try:
+        server.start()
+        client = subprocess.run([NODE, str(script), server.url], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        run.client_code = client.returncode
+        run.client_stderr = client.stderr
+        for line in client.stdout.splitlines():
+            try:
+                entry = json.loads(line)
+                run.checks[entry["check"]] = entry
+            except (ValueError, KeyError, TypeError):
+                run.unparsed.append(line)
+    except Exception:
+        server.kill()
+        raise
+    finally:
+        run.server_code = server.stop()
+        run.server_output = server.output
+    return run
