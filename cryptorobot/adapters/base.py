@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import BadRequest, Conflict, MethodNotAllowed
 from ..query import Filters, page_limit, sanitize_query, split_query
 
-__all__ = ["AdapterService", "Index", "page"]
+__all__ = ["AdapterService", "Index", "duplicate_id", "page"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,15 @@ class Index:
         """The error a duplicate answers, the same in every adapter."""
         names = ", ".join(self.fields)
         return Conflict(f"Duplicate value for unique index ({names})", {"fields": list(self.fields)})
+
+
+def duplicate_id(id_field: str) -> Conflict:
+    """The error for creating a record whose id exists, the same in every adapter.
+
+    Feathers' memory adapter silently overwrites; a database refuses, so every adapter here
+    refuses too (a create never destroys a record).
+    """
+    return Conflict(f"A record with this {id_field} already exists", {"fields": [id_field]})
 
 
 def page(total: int, limit: int | None, skip: int, data: list[dict[str, Any]]) -> dict[str, Any]:

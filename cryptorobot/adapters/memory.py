@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import NotFound
 from ..query import split_query
-from .base import AdapterService, Index, page
+from .base import AdapterService, Index, duplicate_id, page
 from .matching import canonical, compile_query
 from .records import MISSING, copy_json, field_getter, project, supplied_id
 from .sorting import sort_records
@@ -61,7 +61,10 @@ class MemoryService(AdapterService):
     ) -> Record | list[Record]:
         filters, _ = split_query(_query(params))
         records = [self._new_record(item) for item in (data if isinstance(data, list) else [data])]
-        self._write([(str(record[self.id]), record) for record in records])
+        keys = [str(record[self.id]) for record in records]
+        if len(set(keys)) < len(keys) or any(key in self.store for key in keys):
+            raise duplicate_id(self.id)
+        self._write(list(zip(keys, records)))
         results = [project(record, filters.select, self.id) for record in records]
         return results if isinstance(data, list) else results[0]
 

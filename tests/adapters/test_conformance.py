@@ -314,6 +314,20 @@ async def test_create_keeps_a_supplied_id(service) -> None:
     assert await service.get("custom-id") == created
 
 
+async def test_create_refuses_an_existing_id(service) -> None:
+    """A create never replaces a record (Feathers' memory adapter would; databases refuse)."""
+    await service.create({"id": "taken", "name": "Doug"})
+    service.options["multi"] = True
+    for data in ({"id": "taken", "name": "Dave"}, [{"id": "fresh", "name": "A"}, {"id": "fresh", "name": "B"}]):
+        with pytest.raises(Conflict) as caught:
+            await service.create(data)
+        assert caught.value.to_json() == {
+            "name": "Conflict", "message": "A record with this id already exists", "code": 409,
+            "className": "conflict", "data": {"fields": ["id"]}}
+    assert await service.get("taken") == {"id": "taken", "name": "Doug"}
+    assert await service.find({"query": {"id": "fresh"}}) == []
+
+
 async def test_create_refuses_non_objects(service) -> None:
     service.options["multi"] = True
     for data in ("text", ["text"]):
@@ -514,6 +528,7 @@ UTC = timezone.utc
 T0 = datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 compares datetimes at one-second granularity")
 async def test_datetimes_round_trip_and_compare(service) -> None:
     service.options["multi"] = True
     await service.create([{"name": f"t{n}", "at": T0 + timedelta(milliseconds=n)} for n in range(3)])
@@ -540,6 +555,7 @@ async def test_naive_datetimes_count_as_utc(service) -> None:
     assert await find_names(service, {"at": {"$lte": T0.replace(tzinfo=None)}}) == ["naive"]
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 has no type bracketing: $gte 0 also matches strings, dates and booleans")
 async def test_comparisons_never_cross_kinds(service) -> None:
     service.options["multi"] = True
     await service.create([{"name": "int", "v": 5}, {"name": "str", "v": "5"}, {"name": "date", "v": T0},
@@ -549,6 +565,7 @@ async def test_comparisons_never_cross_kinds(service) -> None:
     assert await find_names(service, {"v": {"$lt": T0 + timedelta(days=1)}}) == ["date"]
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 equality treats true as 1")
 async def test_booleans_are_not_numbers(service) -> None:
     service.options["multi"] = True
     await service.create([{"name": "true", "v": True}, {"name": "one", "v": 1},
@@ -581,6 +598,7 @@ async def test_strings_are_not_numbers(service) -> None:
     assert await find_names(service, {"v": {"$in": ["19"]}}) == ["string"]
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017: {$ne: null} also returns records missing the field")
 async def test_null_and_missing(service) -> None:
     service.options["multi"] = True
     null, missing, _ = await service.create([{"name": "null", "v": None}, {"name": "missing"}, {"name": "set", "v": 1}])
@@ -595,6 +613,7 @@ async def test_null_and_missing(service) -> None:
         {"id": missing["id"]}, {"id": null["id"], "v": None}]
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 raises an error on equality with a whole array")
 async def test_list_fields_match_any_element(service) -> None:
     service.options["multi"] = True
     await service.create([{"name": "ab", "tags": ["a", "b"]}, {"name": "c", "tags": ["c"]}, {"name": "none", "tags": []}])
@@ -604,6 +623,7 @@ async def test_list_fields_match_any_element(service) -> None:
     assert await find_names(service, {"tags": {"$ne": "a"}, "$sort": {"name": 1}}) == ["c", "none"]
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 cannot compare embedded documents (plain or inside $in): it raises an error")
 async def test_nested_values_compare_deeply(service) -> None:
     service.options["multi"] = True
     await service.create([{"name": "a", "meta": {"x": 1, "y": [1, 2]}}, {"name": "b", "meta": {"x": True, "y": [1, 2]}}])
@@ -646,6 +666,8 @@ async def test_sort_is_stable(service) -> None:
     assert await find_names(service, {"$sort": {"group": -1}}) == ["n1", "n3", "n5", "n0", "n2", "n4"]
 
 
+@pytest.mark.deviation("mongodb", reason="MongoDB sorts mixed kinds in BSON order (null = missing < numbers < strings < objects < arrays by element < booleans < dates); matching ours needs an unindexable aggregation; nx-27017 has an order of its own too")
+@pytest.mark.deviation("mongodb-url", reason="MongoDB sorts mixed kinds in BSON order (null = missing < numbers < strings < objects < arrays by element < booleans < dates); matching ours needs an unindexable aggregation")
 async def test_cross_type_sort_order(service) -> None:
     service.options["multi"] = True
     values = {"missing": ..., "null": None, "number": 3, "string": "a", "boolean": False,
@@ -660,6 +682,7 @@ async def test_cross_type_sort_order(service) -> None:
 # -- Unique indexes --------------------------------------------------------------------------
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 findAndModify ignores unique indexes: a duplicate is stored or reported as no match, never as a duplicate key")
 async def test_unique_index_conflicts(make_service) -> None:
     service = await make_service(multi=True, indexes=[Index(("email",), unique=True), "name"])
     alice = await service.create({"name": "Alice", "email": "a@example.com"})
@@ -693,6 +716,7 @@ async def test_unique_compound_index(make_service) -> None:
         await service.create({"exchange": "kraken", "symbol": "BTC/EUR"})
 
 
+@pytest.mark.deviation("mongodb", reason="nx-27017 unique indexes treat true and 1 as the same value")
 async def test_unique_index_is_type_strict(make_service) -> None:
     service = await make_service(indexes=[Index(("code",), unique=True)])
     for code in (1, "1", True):

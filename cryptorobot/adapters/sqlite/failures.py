@@ -12,8 +12,8 @@ import re
 import sqlite3
 from collections.abc import Callable
 
-from ...errors import Conflict, FeathersError, GeneralError, Unavailable
-from ..base import Index
+from ...errors import FeathersError, GeneralError, Unavailable
+from ..base import Index, duplicate_id
 
 __all__ = ["translate"]
 
@@ -31,7 +31,7 @@ def translate(exc: sqlite3.Error, index_named: Callable[[str], Index | None], id
         if index is not None:
             return index.conflict()
         if match is None and message.endswith(".pk"):
-            return Conflict(f"A record with this {id_field} already exists", {"fields": [id_field]})
+            return duplicate_id(id_field)
     lowered = message.lower()
     if isinstance(exc, sqlite3.OperationalError) and any(word in lowered for word in _UNAVAILABLE):
         log.warning("SQLite unavailable: %s", message)

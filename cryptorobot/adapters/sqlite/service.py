@@ -4,9 +4,6 @@ Reads and writes run on the database's worker threads (see ``database.py``); que
 compiled to SQL on the loop (``sql.py``) and never filtered record by record in Python. Every
 write is one transaction on the single writer, so multi-record writes are atomic and
 read-modify-write (patch, update) cannot lose a concurrent update.
-
-Deliberate difference from `MemoryService`: ``create`` with an id that already exists
-answers `Conflict` (as the MongoDB adapter does) instead of silently replacing the record.
 """
 
 from __future__ import annotations
