@@ -45,6 +45,10 @@ def create_web_app(app: App) -> web.Application:
         max_http_buffer_size=max_body_size,
     )
     socket.attach(web_app)
+    # Routes of our own go here, before the REST transport's catch-all route.
+    from .openapi import attach_openapi
+
+    attach_openapi(web_app, app)  # GET /openapi.json and /docs (setting `openapi = false`: off)
     RestTransport(app, cors_origins=rest_settings.get("cors_origins", "*"), max_body_size=max_body_size).attach(web_app)
     web_app[APP_KEY] = app
     web_app[SOCKETIO_KEY] = socket
@@ -53,7 +57,9 @@ def create_web_app(app: App) -> web.Application:
         await app.setup(web_app)
 
     async def on_shutdown(_: web.Application) -> None:
-        # Tell every socket we are going; clients reconnect elsewhere or later.
+        # Deliver what is queued while the sockets are still open, then tell every socket
+        # we are going; clients reconnect elsewhere or later.
+        await app.events.drain()
         for sid in list(socket.connections):
             await socket.sio.disconnect(sid)
 

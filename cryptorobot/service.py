@@ -77,6 +77,15 @@ class ServiceProxy:
         self.publishers: dict[str | None, Callable[..., Any]] = {}
         self._listeners: dict[str, list[Callable[..., Any]]] = {}
         self._chains: dict[str, tuple[int, int, Step]] = {}
+        # `schemas` attaches validation/resolver hooks (cryptorobot.schemas) and, with
+        # `docs`, feeds /openapi.json; imported here so services without schemas need none.
+        self.docs: dict[str, Any] = dict(options.get("docs") or {})
+        self.schemas: dict[str, Any] = {}
+        if options.get("schemas"):
+            from .schemas import normalize_schemas, schema_hooks
+
+            self.schemas = normalize_schemas(options["schemas"], self.methods)
+            self.hooks(schema_hooks(self.schemas, self.methods))
 
     # -- calling -------------------------------------------------------------------------
 
