@@ -1,0 +1,5 @@
+"""The MongoDB adapter: the shared adapter behaviour on PyMongo's async API (or Motor)."""
+
+from .service import MongoService
+
+__all__ = ["MongoService"]
