@@ -20,13 +20,14 @@ APP_KEY: web.AppKey[App] = web.AppKey("cryptorobot", App)
 SOCKETIO_KEY: web.AppKey[SocketIOTransport] = web.AppKey("cryptorobot.socketio", SocketIOTransport)
 
 
-def _client_manager(redis_url: str | None) -> Any:
-    """python-socketio's Redis manager when configured: events reach every process."""
-    if not redis_url:
+def _client_manager(settings: dict[str, Any]) -> Any:
+    """python-socketio's Redis manager when `redis_url` is set: events reach every process
+    subscribed to the same `redis_channel`."""
+    if not settings.get("redis_url"):
         return None
     import socketio
 
-    return socketio.AsyncRedisManager(redis_url)
+    return socketio.AsyncRedisManager(settings["redis_url"], channel=settings.get("redis_channel") or "cryptorobot")
 
 
 def create_web_app(app: App) -> web.Application:
@@ -40,7 +41,7 @@ def create_web_app(app: App) -> web.Application:
                               handler_args={"max_line_size": max_url_size, "max_field_size": max_url_size})
     socket = SocketIOTransport(
         app,
-        client_manager=_client_manager(socket_settings.get("redis_url")),
+        client_manager=_client_manager(socket_settings),
         cors_allowed_origins=socket_settings.get("cors_allowed_origins", "*"),
         max_http_buffer_size=max_body_size,
     )

@@ -37,7 +37,7 @@ async def write_until_killed(server: ServerProcess, acknowledged: dict[str, dict
 
 async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     environment = {"CRYPTOROBOT_ENV": None, "CRYPTOROBOT_STORAGE": "sqlite"}
-    server = ServerProcess("tests.storage_app:create_app", tmp_path, env=environment).start()
+    server = ServerProcess("tests.process_app:create_app", tmp_path, env=environment).start()
     acknowledged: dict[str, dict] = {}
     try:
         await write_until_killed(server, acknowledged, kill_after=300)
@@ -47,7 +47,7 @@ async def test_acknowledged_writes_survive_sigkill(tmp_path: Path) -> None:
     assert len(acknowledged) >= 300
     assert (tmp_path / "data" / "cryptorobot.db").is_file()
 
-    restarted = ServerProcess("tests.storage_app:create_app", tmp_path, env=environment, port=server.port).start()
+    restarted = ServerProcess("tests.process_app:create_app", tmp_path, env=environment, port=server.port).start()
     try:
         async with aiohttp.ClientSession() as session:
             async with session.get(f"{restarted.url}/trades?$limit=0") as response:
