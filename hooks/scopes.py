@@ -9,14 +9,20 @@ the key for a JWT does not lift the limit.
 from __future__ import annotations
 
 from cryptorobot.errors import Forbidden
-from cryptorobot.hooks import HookContext
+from cryptorobot.hooks import HookContext, Next
 
 __all__ = ["deny_api_keys"]
 
 
-def deny_api_keys(context: HookContext) -> None:
-    """A before hook, after `authenticate`: 403 for callers authenticated by an API key."""
+async def deny_api_keys(context: HookContext, next_step: Next | None = None) -> None:
+    """After `authenticate`: 403 for callers authenticated by an API key.
+
+    A before hook, or an around hook (like `authenticate`) so that the refusal comes before
+    the service's data validation.
+    """
     authentication = context.params.get("authentication") or {}
     methods = (authentication.get("payload") or {}).get("amr") or ()
     if authentication.get("strategy") == "api-key" or "api-key" in methods:
         raise Forbidden("API keys can not manage accounts or keys; log in with a password")
+    if next_step is not None:
+        await next_step()

@@ -1,27 +1,54 @@
 """`users`: sign-up and one's own account. Passwords are stored only as bcrypt hashes.
 
 Anyone may `create` (sign up); everything else needs a token or API key and touches only
-the caller's own record. The hash never leaves the server: `protect` strips it from
-every result and event, while internal callers (the local strategy) still read it.
+the caller's own record. The schemas (`cryptorobot.schemas`) validate what clients write,
+type what they query and shape what leaves the server: the result schema has no
+`password`, so the hash never reaches a response or an event, while internal callers
+(the local strategy) still read the whole record.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import pre_load, validate
 
 from cryptorobot import App
 from cryptorobot.adapters import Index
 from cryptorobot.auth import hash_password
 from cryptorobot.auth.passwords import MAX_PASSWORD_BYTES
 from cryptorobot.hooks import HookContext
+from cryptorobot.schemas import QuerySchema, Schema, ValidationError, fields
+from cryptorobot.schemas.query import INT_MAX, INT_MIN
 from cryptorobot.storage import persisted
-from hooks import authenticate, deny_api_keys, protect, restrict_to_owner, timestamps, validate_data
+from hooks import authenticate, deny_api_keys, restrict_to_owner
 
-__all__ = ["register", "UserCreateSchema", "UserPatchSchema", "MIN_PASSWORD_LENGTH"]
+__all__ = ["register", "RecordId", "EQUALITY", "SELECT_ONLY", "UserCreateSchema", "UserPatchSchema", "UserQuerySchema", "UserResultSchema",
+           "MIN_PASSWORD_LENGTH"]
 
 MIN_PASSWORD_LENGTH = 8
+EQUALITY = ("$ne", "$in", "$nin")
+"""Operators for values that are matched, never ordered (ids, emails)."""
+SELECT_ONLY = {"filterable": False, "sortable": False}
+"""A result field clients may `$select` but not filter or sort on."""
+
+
+class RecordId(fields.Field):
+    """A record id as the storage makes it: a string (SQLite, MongoDB) or an integer
+    (memory). Kept as given both ways; REST delivers every id as a string."""
+
+    default_error_messages = {"invalid": "Not a valid id."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"oneOf": [{"type": "string"}, {"type": "integer"}], **kwargs.pop("metadata", {})}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, str) or type(value).__name__ == "ObjectId":  # bson, not imported here
+            return value
+        if type(value) is int and INT_MIN <= value <= INT_MAX:
+            return value
+        raise self.make_error("invalid")
 
 
 def _fits_bcrypt(password: str) -> None:
@@ -37,18 +64,45 @@ def _fits_bcrypt(password: str) -> None:
 class UserCreateSchema(Schema):
     email = fields.Email(required=True, validate=validate.Length(max=254))
     password = fields.String(required=True, load_only=True,
-                             validate=[validate.Length(min=MIN_PASSWORD_LENGTH), _fits_bcrypt])
+                             validate=[validate.Length(min=MIN_PASSWORD_LENGTH), _fits_bcrypt],
+                             metadata={"description": f"At most {MAX_PASSWORD_BYTES} bytes in UTF-8."})
     name = fields.String(validate=validate.Length(max=100))
+
+    @pre_load
+    def normalize_email(self, data: Any, **_: Any) -> Any:
+        """Emails are unique case-insensitively: stored lower-case, looked up lower-case.
+        Before validation, so " Ann@Example.com " signs up (and logs in) as ann@example.com."""
+        if isinstance(data, dict) and isinstance(data.get("email"), str):
+            return {**data, "email": data["email"].strip().lower()}
+        return data
 
 
 class UserPatchSchema(UserCreateSchema):
-    pass
+    """Loaded with partial=True: every field optional."""
 
 
-def normalize_email(context: HookContext) -> None:
-    """Emails are unique case-insensitively: stored lower-case, looked up lower-case."""
-    if isinstance(context.data, dict) and isinstance(context.data.get("email"), str):
-        context.data["email"] = context.data["email"].strip().lower()
+class UserQuerySchema(QuerySchema):
+    _id = RecordId(metadata={"operators": EQUALITY})
+    # Server code must find by email (the local strategy's login lookup). Clients may too:
+    # the owner restriction is ANDed with their query, so they only ever match themselves.
+    email = fields.String(metadata={"operators": EQUALITY})
+    createdAt = fields.DateTime()
+    updatedAt = fields.DateTime()
+    name = fields.String(metadata=SELECT_ONLY)
+
+
+class UserResultSchema(Schema):
+    """What clients see of a user: never the password hash."""
+
+    _id = RecordId()
+    email = fields.String()
+    name = fields.String()
+    createdAt = fields.DateTime()
+    updatedAt = fields.DateTime()
+
+
+SCHEMAS = {"create": UserCreateSchema, "patch": UserPatchSchema, "query": UserQuerySchema,
+           "result": UserResultSchema}
 
 
 def hash_new_password(rounds: int):
@@ -64,20 +118,31 @@ def register(app: App) -> None:
     rounds = int(auth_settings.get("password_rounds", 12))
     service = persisted(app, id="_id", paginate=app.get("paginate") or {"default": 25, "max": 100},
                         indexes=[Index(("email",), unique=True)])
-    app.use("users", service, {"methods": ["find", "get", "create", "patch", "remove"]})
+    app.use("users", service, {
+        "methods": ["find", "get", "create", "patch", "remove"],
+        "schemas": SCHEMAS,  # validation and typed queries run first among the before hooks
+        "docs": {"description": "Sign up (no credentials needed), then read, change or delete one's own account. "
+                                "Changing or deleting the account needs a password login, not an API key."},
+    })
+    signed_in = authenticate("jwt", "api-key")
     app.service("users").hooks({
-        "before": {
-            "find": [authenticate("jwt", "api-key"), restrict_to_owner("_id")],
-            "get": [authenticate("jwt", "api-key"), restrict_to_owner("_id")],
-            # Normalised before validation: " Ann@Example.com " signs up (and logs in) as ann@example.com.
-            "create": [normalize_email, validate_data(UserCreateSchema()), hash_new_password(rounds), timestamps()],
+        # Around hooks run before the schema hooks: anonymous callers get 401, API-key callers
+        # 403, before their data or query is looked at.
+        "around": {
+            "find": [signed_in],
+            "get": [signed_in],
             # Account changes need a password login: a leaked API key can't take the account over.
-            "patch": [authenticate("jwt", "api-key"), deny_api_keys, restrict_to_owner("_id"), normalize_email,
-                      validate_data(UserPatchSchema(), partial=True), hash_new_password(rounds), timestamps()],
-            "remove": [authenticate("jwt", "api-key"), deny_api_keys, restrict_to_owner("_id")],
-            # Not exposed; internal callers replacing a record still never store a plain password.
-            "update": [normalize_email, hash_new_password(rounds)],
+            "patch": [signed_in, deny_api_keys],
+            "remove": [signed_in, deny_api_keys],
         },
-        "after": {"all": [protect("password")]},
+        "before": {
+            "find": [restrict_to_owner("_id")],
+            "get": [restrict_to_owner("_id")],
+            "create": [hash_new_password(rounds)],
+            "patch": [restrict_to_owner("_id"), hash_new_password(rounds)],
+            "remove": [restrict_to_owner("_id")],
+            # Not exposed; internal callers replacing a record still never store a plain password.
+            "update": [hash_new_password(rounds)],
+        },
     })
     app.service("users").publish(lambda user, context: app.channel(f"users/{user['_id']}"))

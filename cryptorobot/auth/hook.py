@@ -1,4 +1,4 @@
-"""`authenticate(...)`: the before hook that requires a caller and sets `params.user`."""
+"""`authenticate(...)`: the hook that requires a caller and sets `params.user`."""
 
 from __future__ import annotations
 
@@ -6,34 +6,38 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import NotAuthenticated
-from ..hooks import HookContext
+from ..hooks import HookContext, Next
 
 __all__ = ["authenticate"]
 
 
-def authenticate(*strategies: str, service: str = "authentication") -> Callable[[HookContext], Awaitable[None]]:
+def authenticate(*strategies: str, service: str = "authentication") -> Callable[..., Awaitable[None]]:
     """Require authentication with one of `strategies` for external calls.
 
     Internal calls (no provider) and calls already marked `authenticated` pass. On success
     `params` gains the strategy's result (`user`, `authentication`) and `authenticated`.
+
+    A before hook, or (as in Feathers v5) an around hook: registered under `around`, it runs
+    before every before hook of the service, including the schema hooks `app.use` adds, so
+    an anonymous caller gets 401 rather than a validation error.
     """
     if not strategies:
         raise ValueError("authenticate() needs at least one strategy name")
 
-    async def authenticate_hook(context: HookContext) -> None:
+    async def authenticate_hook(context: HookContext, next_step: Next | None = None) -> None:
         if context.type not in ("before", "around"):
             raise NotAuthenticated("The authenticate hook must be used as a before hook")
         params = context.params
-        if params.get("authenticated") is True:
-            return
         authentication = params.get("authentication")
-        if authentication:
-            auth_service: Any = context.app.service(service).raw
-            result = await auth_service.authenticate(authentication, params, *strategies)
-            result = {key: value for key, value in result.items() if key != "accessToken"}
-            params.update(result, authenticated=True)
-            return
-        if params.get("provider"):
-            raise NotAuthenticated("Not authenticated")
+        if params.get("authenticated") is not True:
+            if authentication:
+                auth_service: Any = context.app.service(service).raw
+                result = await auth_service.authenticate(authentication, params, *strategies)
+                result = {key: value for key, value in result.items() if key != "accessToken"}
+                params.update(result, authenticated=True)
+            elif params.get("provider"):
+                raise NotAuthenticated("Not authenticated")
+        if next_step is not None:
+            await next_step()
 
     return authenticate_hook

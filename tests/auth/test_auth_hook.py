@@ -96,3 +96,27 @@ async def test_must_be_a_before_hook(auth: AuthApp) -> None:
     with pytest.raises(NotAuthenticated) as error:
         await auth.app.service("late").find()
     assert error.value.message == "The authenticate hook must be used as a before hook"
+
+
+async def test_works_as_an_around_hook_before_every_before_hook(auth: AuthApp) -> None:
+    """As in Feathers v5: registered under `around`, it runs before the level's before hooks
+    (the schema hooks `app.use` adds), so anonymous callers get 401 before any validation."""
+    recorder, seen = Recorder(), []
+    auth.app.use("guarded", recorder)
+
+    def validation(context: Any) -> None:
+        seen.append(context.params.get("user"))
+        if context.params.get("query", {}).get("bad"):
+            raise ValueError("validated before authentication")
+
+    auth.app.service("guarded").hooks({"before": {"find": [validation]}})
+    auth.app.service("guarded").hooks({"around": {"find": [authenticate("jwt")]}})
+    with pytest.raises(NotAuthenticated):
+        await auth.app.service("guarded").find({"provider": "rest", "query": {"bad": True}})
+    assert seen == [] and recorder.params == []
+    user = await auth.user("ann@example.com")
+    token = auth.service.tokens.create(str(user["_id"]))
+    await auth.app.service("guarded").find({"provider": "rest", "authentication": {"strategy": "jwt", "accessToken": token}})
+    assert seen == [user] and recorder.params[0]["user"] == user
+    await auth.app.service("guarded").find()  # internal calls pass through to the method too
+    assert len(recorder.params) == 2

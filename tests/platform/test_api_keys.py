@@ -7,6 +7,7 @@ import re
 
 import pytest
 
+from cryptorobot.schemas import SERVER_SET
 from platform_support import Platform, as_json, not_authenticated, not_found, socket_login
 
 KEY_FIELDS = {"_id", "name", "userId", "prefix", "createdAt", "updatedAt"}
@@ -49,7 +50,8 @@ async def test_each_key_is_different(platform: Platform) -> None:
 @pytest.mark.parametrize(("data", "errors"), [
     ({}, {"name": ["Missing data for required field."]}),
     ({"name": ""}, {"name": ["Length must be between 1 and 100."]}),
-    ({"name": "k", "userId": 12345}, {"userId": ["Unknown field."]}),
+    ({"name": "k", "userId": 12345}, {"userId": [SERVER_SET]}),
+    ({"name": "k", "createdAt": "2000-01-01T00:00:00.000Z"}, {"createdAt": [SERVER_SET]}),
     ({"name": "k", "hash": "0" * 64}, {"hash": ["Unknown field."]}),
     ({"name": "k", "key": "crk_chosen"}, {"key": ["Unknown field."]}),
 ])
@@ -57,7 +59,7 @@ async def test_create_validation(platform: Platform, data: dict, errors: dict) -
     _, token = await platform.member("ann@example.com")
     status, body = await platform.request("POST", "/api-keys", json=data, token=token)
     assert (status, body) == (400, {"name": "BadRequest", "message": "validation failed", "code": 400,
-                                    "className": "bad-request", "data": {}, "errors": errors})
+                                    "className": "bad-request", "errors": errors})
     assert await platform.app.service("api-keys").find({"paginate": False}) == []
 
 
