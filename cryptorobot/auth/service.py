@@ -124,13 +124,16 @@ class AuthenticationService:
 
     # -- connection state and app events -------------------------------------------------------
 
-    async def _external_entity(self, result: Mapping[str, Any], params: Mapping[str, Any]) -> Any:
-        """The entity as its own service shows it to this caller (hidden fields removed)."""
+    async def _dispatch_external(self, context: HookContext) -> dict[str, Any]:
+        """The result with the entity as its own service shows it to this caller (hidden
+        fields removed); it becomes what the caller receives."""
+        result, params = context.result, context.params
         user = result[self.entity_name]
-        context = await self.entity_service.run(
+        shown = await self.entity_service.run(
             "get", [user[self.entity_service.id]],
             {"provider": params.get("provider"), self.entity_name: user, "authenticated": True})
-        return context.outgoing
+        context.dispatch = {**result, self.entity_name: shown.outgoing}
+        return context.dispatch
 
     async def _after_login(self, context: HookContext) -> None:
         result, params = context.result, context.params
@@ -138,7 +141,7 @@ class AuthenticationService:
             return
         # The connection and the `login` event get the external form, as the client does:
         # the connection is spread into every call's params, listeners log what they get.
-        external = context.dispatch = {**result, self.entity_name: await self._external_entity(result, params)}
+        external = await self._dispatch_external(context)
         connection = params.get("connection")
         if isinstance(connection, Connection):
             connection["authentication"] = {"strategy": "jwt", "accessToken": result["accessToken"]}
@@ -151,7 +154,7 @@ class AuthenticationService:
         result, params = context.result, context.params
         if not params.get("provider"):
             return
-        external = context.dispatch = {**result, self.entity_name: await self._external_entity(result, params)}
+        external = await self._dispatch_external(context)
         connection = params.get("connection")
         if isinstance(connection, Connection):
             current = (connection.get("authentication") or {}).get("accessToken")

@@ -48,3 +48,22 @@ def run_node_checks(script: Path, server: ServerProcess, timeout: float = 180) -
         run.server_code = server.stop()
         run.server_output = server.output
     return run
+
+
+def assert_check(run: Run, name: str) -> None:
+    """The named check was reported, and passed."""
+    entry = run.checks.get(name)
+    assert entry is not None, (
+        f"check {name!r} was not reported; client exit code {run.client_code}, "
+        f"stderr:\n{run.client_stderr[-3000:]}"
+    )
+    assert entry.get("ok") is True, f"{name} failed: {json.dumps(entry.get('detail'), indent=2)}"
+
+
+def assert_nothing_else(run: Run, expected: list[str]) -> None:
+    """No unexpected, unparsable or crash lines; the exit code agrees with the checks."""
+    assert run.unparsed == [], run.unparsed
+    extra = sorted(set(run.checks) - set(expected))
+    assert extra == [], {name: run.checks[name] for name in extra}
+    all_ok = all(entry.get("ok") for entry in run.checks.values())
+    assert run.client_code == (0 if all_ok else 1), run.client_stderr[-3000:]

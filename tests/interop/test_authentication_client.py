@@ -8,12 +8,11 @@ succeeds without the password (feathers-wire 4.7, 7.10). Needs `node` and
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.interop.node_checks import MODULES, NODE, Run, run_node_checks
+from tests.interop.node_checks import MODULES, NODE, Run, assert_check, assert_nothing_else, run_node_checks
 from tests.server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -57,20 +56,11 @@ def auth_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 @pytest.mark.parametrize("name", EXPECTED_CHECKS)
 def test_check(auth_run: Run, name: str) -> None:
-    entry = auth_run.checks.get(name)
-    assert entry is not None, (
-        f"check {name!r} was not reported; client exit code {auth_run.client_code}, "
-        f"stderr:\n{auth_run.client_stderr[-3000:]}"
-    )
-    assert entry.get("ok") is True, f"{name} failed: {json.dumps(entry.get('detail'), indent=2)}"
+    assert_check(auth_run, name)
 
 
 def test_client_reported_nothing_else(auth_run: Run) -> None:
-    assert auth_run.unparsed == [], auth_run.unparsed
-    extra = sorted(set(auth_run.checks) - set(EXPECTED_CHECKS))
-    assert extra == [], {name: auth_run.checks[name] for name in extra}
-    all_ok = all(entry.get("ok") for entry in auth_run.checks.values())
-    assert auth_run.client_code == (0 if all_ok else 1), auth_run.client_stderr[-3000:]
+    assert_nothing_else(auth_run, EXPECTED_CHECKS)
 
 
 def test_server_stops_cleanly_and_logged_no_traceback(auth_run: Run) -> None:

@@ -9,12 +9,11 @@ script silently skipped fails here too. Needs `node` and `npm ci --prefix tests/
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
 
-from tests.interop.node_checks import MODULES, NODE, Run, run_node_checks
+from tests.interop.node_checks import MODULES, NODE, Run, assert_check, assert_nothing_else, run_node_checks
 from tests.server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -76,21 +75,11 @@ def interop_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
 
 @pytest.mark.parametrize("name", EXPECTED_CHECKS)
 def test_check(interop_run: Run, name: str) -> None:
-    entry = interop_run.checks.get(name)
-    assert entry is not None, (
-        f"check {name!r} was not reported; client exit code {interop_run.client_code}, "
-        f"stderr:\n{interop_run.client_stderr[-3000:]}"
-    )
-    assert entry.get("ok") is True, f"{name} failed: {json.dumps(entry.get('detail'), indent=2)}"
+    assert_check(interop_run, name)
 
 
 def test_client_reported_nothing_else(interop_run: Run) -> None:
-    """No unexpected, unparsable or crash lines; the exit code agrees with the checks."""
-    assert interop_run.unparsed == [], interop_run.unparsed
-    extra = sorted(set(interop_run.checks) - set(EXPECTED_CHECKS))
-    assert extra == [], {name: interop_run.checks[name] for name in extra}
-    all_ok = all(entry.get("ok") for entry in interop_run.checks.values())
-    assert interop_run.client_code == (0 if all_ok else 1), interop_run.client_stderr[-3000:]
+    assert_nothing_else(interop_run, EXPECTED_CHECKS)
 
 
 def test_server_stops_cleanly_on_sigterm(interop_run: Run) -> None:

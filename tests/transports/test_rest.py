@@ -10,41 +10,7 @@ import pytest
 
 from cryptorobot import App
 from cryptorobot.errors import MethodNotAllowed, NotFound
-
-ALL_METHODS = ["find", "get", "create", "update", "patch", "remove", "shout"]
-
-
-class Echo:
-    """Answers every call with what it was called with, and keeps the params it got."""
-
-    def __init__(self) -> None:
-        self.params: list[dict[str, Any]] = []
-
-    def _answer(self, method: str, params: dict, **args: Any) -> dict:
-        self.params.append(params)
-        return {"method": method, **args, "query": params.get("query")}
-
-    async def find(self, params):
-        return self._answer("find", params)
-
-    async def get(self, id, params):
-        return self._answer("get", params, id=id)
-
-    async def create(self, data, params):
-        return self._answer("create", params, data=data)
-
-    async def update(self, id, data, params):
-        return self._answer("update", params, id=id, data=data)
-
-    async def patch(self, id, data, params):
-        return self._answer("patch", params, id=id, data=data)
-
-    async def remove(self, id, params):
-        return self._answer("remove", params, id=id)
-
-    async def shout(self, data, params):
-        return self._answer("shout", params, data=data)
-
+from tests.echo import ALL_METHODS, Echo, error
 
 class Values:
     """`get(name)` returns a chosen value; `create` returns None."""
@@ -87,10 +53,6 @@ async def client(serve, echo_app):
 async def json_of(response) -> Any:
     assert response.headers["Content-Type"].split(";")[0] == "application/json"
     return json.loads(await response.text())
-
-
-def error(name: str, code: int, class_name: str, message: str, **extra: Any) -> dict:
-    return {"name": name, "message": message, "code": code, "className": class_name, **extra}
 
 
 # -- verbs, paths and statuses (1.2) ---------------------------------------------------------------
