@@ -1,0 +1,50 @@
+"""The public API is what the packages export; changing it is a decision, so it is pinned."""
+
+import cryptorobot
+import cryptorobot.adapters
+import cryptorobot.auth
+import cryptorobot.errors
+import cryptorobot.schemas
+
+
+def test_top_level() -> None:
+    assert sorted(cryptorobot.__all__) == sorted([
+        "App", "Channel", "Connection", "HookContext", "NOT_SET", "ServiceProxy", "create_web_app", "errors",
+        "serve", "__version__"])
+    for name in cryptorobot.__all__:
+        assert getattr(cryptorobot, name) is not None
+
+
+def test_adapters() -> None:
+    assert sorted(cryptorobot.adapters.__all__) == [
+        "AdapterService", "Index", "MemoryService", "MongoService", "SqliteService"]
+    assert issubclass(cryptorobot.adapters.MongoService, cryptorobot.adapters.AdapterService)
+
+
+def test_auth() -> None:
+    assert sorted(cryptorobot.auth.__all__) == [
+        "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy", "Strategy", "TokenIssuer",
+        "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
+        "resolve_secret", "verify_password"]
+
+
+def test_schemas() -> None:
+    assert sorted(cryptorobot.schemas.__all__) == [
+        "LIST_OPERATORS", "ORDER_OPERATORS", "QueryRules", "QuerySchema", "SCHEMA_KINDS", "SERVER_FIELDS",
+        "SERVER_SET", "Schema", "VALIDATION_FAILED", "ValidationError", "data_schema_for", "default_operators",
+        "fields", "load_query", "normalize_schemas", "resolve_result", "schema_hooks", "set_timestamps", "utc_now",
+        "validate_data", "validate_query"]
+
+
+def test_errors_keep_feathers_names_and_codes() -> None:
+    table = {name: (getattr(cryptorobot.errors, name).name, getattr(cryptorobot.errors, name).code)
+             for name in cryptorobot.errors.__all__ if name not in ("FeathersError", "convert", "from_json")}
+    assert table == {
+        "BadRequest": ("BadRequest", 400), "NotAuthenticated": ("NotAuthenticated", 401),
+        "PaymentError": ("PaymentError", 402), "Forbidden": ("Forbidden", 403), "NotFound": ("NotFound", 404),
+        "MethodNotAllowed": ("MethodNotAllowed", 405), "NotAcceptable": ("NotAcceptable", 406),
+        "Timeout": ("Timeout", 408), "Conflict": ("Conflict", 409), "Gone": ("Gone", 410),
+        "LengthRequired": ("LengthRequired", 411), "PayloadTooLarge": ("PayloadTooLarge", 413),
+        "Unprocessable": ("Unprocessable", 422), "TooManyRequests": ("TooManyRequests", 429),
+        "GeneralError": ("GeneralError", 500), "NotImplementedError_": ("NotImplemented", 501),
+        "BadGateway": ("BadGateway", 502), "Unavailable": ("Unavailable", 503)}
