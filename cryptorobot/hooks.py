@@ -161,6 +161,12 @@ def compose(steps: list[AroundHook], final: Step) -> Step:
 
 
 def _link(step: AroundHook, inner: Step) -> Step:
+    if inspect.iscoroutinefunction(step):  # the usual case: one frame less per step
+        async def linked_coroutine(context: HookContext) -> None:
+            await step(context, lambda: inner(context))
+
+        return linked_coroutine
+
     async def linked(context: HookContext) -> None:
         await _run_around(step, context, lambda: inner(context))
 

@@ -114,8 +114,11 @@ class AdapterService:
     def sanitize(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
         """A copy of `params` whose query is sanitised with this call's operators and filters."""
         params = dict(params or {})
-        options = self.get_options(params)
         query = params.get("query")
+        if query is None or (type(query) is dict and not query):  # most gets: nothing to check
+            params["query"] = {}
+            return params
+        options = self.get_options(params)
         params["query"] = sanitize_query(query, operators=options["operators"], filters=options["filters"])
         return params
 

@@ -15,7 +15,7 @@ from typing import Any
 from ..errors import NotFound
 from ..query import split_query
 from .base import AdapterService, Index, duplicate_id, page
-from .matching import canonical, compile_query
+from .matching import canonical, compile_query, compile_scan
 from .records import MISSING, copy_json, field_getter, project, supplied_id
 from .sorting import sort_records
 
@@ -43,11 +43,10 @@ class MemoryService(AdapterService):
 
     async def _find(self, params: Params = None) -> list[Record] | Record:
         filters, query, paged = self.find_plan(params)
-        matches: Any = filter(compile_query(query), self.store.values()) if query else self.store.values()
-        if paged or filters.sort:
+        matches: Any = compile_scan(query)(self.store.values()) if query else self.store.values()
+        if filters.sort:
             matches = list(matches)
-            if filters.sort:
-                sort_records(matches, filters.sort)
+            sort_records(matches, filters.sort)
         stop = None if filters.limit is None else filters.skip + filters.limit
         data = [project(record, filters.select, self.id) for record in islice(matches, filters.skip, stop)]
         return page(len(matches), filters.limit, filters.skip, data) if paged else data

@@ -53,10 +53,10 @@ def copy_json(value: Any) -> Any:
     kind = type(value)
     if kind in _IMMUTABLE:
         return value
-    if kind is dict:
-        return {key: copy_json(item) for key, item in value.items()}
+    if kind is dict:  # plain values are kept without a call: records are mostly those
+        return {key: item if type(item) in _IMMUTABLE else copy_json(item) for key, item in value.items()}
     if kind is list or kind is tuple:
-        return [copy_json(item) for item in value]
+        return [item if type(item) in _IMMUTABLE else copy_json(item) for item in value]
     if isinstance(value, datetime):
         return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
     if isinstance(value, (str, int, float)):  # subclasses such as IntEnum or StrEnum

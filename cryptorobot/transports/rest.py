@@ -101,12 +101,15 @@ class RestTransport:
 
     async def _dispatch(self, request: web.Request) -> tuple[int, Any, dict[str, str]]:
         raw_path = request.raw_path.split("?", 1)[0]
-        segments = [unquote(segment) for segment in raw_path.strip("/").split("/")]
+        segments = raw_path.strip("/").split("/")
+        if "%" in raw_path:
+            segments = [unquote(segment) for segment in segments]
         match = self.app.router.lookup(segments)
         if match is None:
             raise NotFound(f"Path {raw_path} not found")
         proxy, route = match
-        route = {**proxy.route_params, **route}
+        if proxy.route_params:
+            route = {**proxy.route_params, **route}
         id = route.pop("__id", None)
         custom = request.headers.get("X-Service-Method") if request.method == "POST" else None
         method = _method_for(request.method, id is not None, custom)
