@@ -22,7 +22,7 @@ from marshmallow import Schema, ValidationError
 
 from ..errors import BadRequest, NotFound
 from ..hooks import HookContext
-from .fields import to_utc
+from .fields import loaded_utc
 from .query import VALIDATION_FAILED, schema_instance
 
 __all__ = ["SERVER_FIELDS", "SERVER_SET", "validate_data", "set_timestamps", "server_fields_of", "utc_now"]
@@ -52,10 +52,7 @@ def server_fields_of(context: HookContext, configured: Iterable[str] | None) -> 
 def _utc_values(value: Any) -> Any:
     """Loaded data with every datetime aware UTC (marshmallow's own DateTime keeps naive)."""
     if isinstance(value, datetime):
-        try:
-            return to_utc(value)
-        except (OverflowError, ValueError):
-            raise ValidationError(["Not a valid UTC datetime."]) from None
+        return loaded_utc(value)
     if isinstance(value, dict):
         return {key: _utc_values(item) for key, item in value.items()}
     if isinstance(value, list):

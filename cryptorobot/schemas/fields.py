@@ -17,9 +17,10 @@ from typing import Any
 
 import marshmallow.fields as _fields
 from marshmallow.fields import *  # noqa: F403  (this module stands in for marshmallow.fields)
+from marshmallow import ValidationError as _marshmallow_validation_error
 from marshmallow.fields import __all__ as _marshmallow_all
 
-__all__ = [*_marshmallow_all, "to_utc", "js_iso"]
+__all__ = [*_marshmallow_all, "to_utc", "loaded_utc", "js_iso"]
 
 _UTC = dt.timezone.utc
 
@@ -32,6 +33,14 @@ def to_utc(value: dt.datetime) -> dt.datetime:
     if value.utcoffset() == dt.timedelta(0) and value.tzinfo is _UTC:
         return value
     return value.astimezone(_UTC)
+
+
+def loaded_utc(value: dt.datetime) -> dt.datetime:
+    """`to_utc` for loaded input: an instant with no UTC form is a validation error."""
+    try:
+        return to_utc(value)
+    except (OverflowError, ValueError):
+        raise _marshmallow_validation_error(["Not a valid UTC datetime."]) from None
 
 
 def js_iso(value: dt.datetime) -> str:

@@ -44,7 +44,7 @@ from marshmallow import fields as mfields
 from ..errors import BadRequest
 from ..hooks import HookContext
 from ..query import MAX_DEPTH
-from .fields import to_utc
+from .fields import loaded_utc
 
 __all__ = [
     "QuerySchema", "QueryField", "QueryRules", "load_query", "validate_query", "default_operators",
@@ -404,10 +404,7 @@ def _coerce(field: mfields.Field, value: Any, *, nullable: bool = False) -> Any:
 def _plain(value: Any) -> Any:
     """Values as adapters compare them: datetimes aware UTC, decimals floats."""
     if isinstance(value, datetime):
-        try:
-            return to_utc(value)
-        except (OverflowError, ValueError):
-            raise ValidationError(["Not a valid UTC datetime."]) from None
+        return loaded_utc(value)
     if isinstance(value, Decimal):
         if not value.is_finite():
             raise ValidationError(["Not a valid number."])
