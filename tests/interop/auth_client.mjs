@@ -18,60 +18,17 @@ import socketio from '@feathersjs/socketio-client'
 import authentication from '@feathersjs/authentication-client'
 import { NotAuthenticated } from '@feathersjs/errors'
 import { io } from 'socket.io-client'
+import { check, finish, rejection, withTimeout } from './checks.mjs'
 
 const url = (process.argv[2] || 'http://127.0.0.1:3030').replace(/\/+$/, '')
-const CHECK_TIMEOUT = 15000
 const PASSWORD = 'correct horse battery'
 const run = Date.now().toString(36)
 const email = (name) => `${name}-${run}@example.com`
 
-let failures = 0
 let skipRest = false
 
-function report (check, ok, detail) {
-  if (!ok) failures += 1
-  process.stdout.write(JSON.stringify({ check, ok, detail: detail === undefined ? null : detail }) + '\n')
-}
-
-function describeError (error) {
-  if (!error || typeof error !== 'object') return { thrown: String(error) }
-  const described = { class: error.constructor && error.constructor.name, message: error.message }
-  for (const key of ['name', 'code', 'className', 'data', 'actual', 'expected']) {
-    if (error[key] !== undefined) described[key] = error[key]
-  }
-  return described
-}
-
-function withTimeout (promise, ms, what) {
-  let timer
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-async function check (name, body) {
-  if (skipRest) {
-    report(name, false, { skipped: 'an earlier check this one depends on failed' })
-    return false
-  }
-  try {
-    const detail = await withTimeout(Promise.resolve().then(body), CHECK_TIMEOUT, name)
-    report(name, true, detail)
-    return true
-  } catch (error) {
-    report(name, false, describeError(error))
-    return false
-  }
-}
-
-async function rejection (promise) {
-  try {
-    return { unexpectedResult: await promise }
-  } catch (error) {
-    return error
-  }
-}
+// A check that is reported unrun once a check it depends on failed.
+const step = (name, body) => check(name, body, { skip: skipRest })
 
 function assertNotAuthenticated (error, message) {
   assert.ok(!('unexpectedResult' in error), `expected NotAuthenticated, got ${JSON.stringify(error.unexpectedResult)}`)
@@ -95,18 +52,18 @@ async function restScenario () {
   const me = email('rest')
   let user
 
-  await check('rest.sign_up', async () => {
+  await step('rest.sign_up', async () => {
     user = await client.service('users').create({ email: me.toUpperCase(), password: PASSWORD })
     assert.equal(user.email, me)
     assertNoSecrets(user)
     return user
   })
-  await check('rest.wrong_password', async () => {
+  await step('rest.wrong_password', async () => {
     const wrong = await rejection(client.authenticate({ strategy: 'local', email: me, password: 'not the password' }))
     const unknown = await rejection(client.authenticate({ strategy: 'local', email: email('nobody'), password: PASSWORD }))
     return [assertNotAuthenticated(wrong, 'Invalid login'), assertNotAuthenticated(unknown, 'Invalid login')]
   })
-  await check('rest.login', async () => {
+  await step('rest.login', async () => {
     const result = await client.authenticate({ strategy: 'local', email: me, password: PASSWORD })
     assert.equal(typeof result.accessToken, 'string')
     assert.equal(result.authentication.strategy, 'local')
@@ -115,15 +72,15 @@ async function restScenario () {
     assert.equal(await client.authentication.getAccessToken(), result.accessToken)
     return { strategy: result.authentication.strategy, sub: result.authentication.payload.sub }
   })
-  await check('rest.protected_call', async () => {
+  await step('rest.protected_call', async () => {
     const page = await client.service('users').find()
     assert.deepEqual(page.data, [user])
     return page.data.map((u) => u.email)
   })
-  await check('rest.anonymous_call', async () => {
+  await step('rest.anonymous_call', async () => {
     return assertNotAuthenticated(await rejection(anonymous.service('users').find()), 'Not authenticated')
   })
-  await check('rest.reauthenticate', async () => {
+  await step('rest.reauthenticate', async () => {
     const fresh = feathers().configure(rest(url).fetch(globalThis.fetch)).configure(authentication())
     await fresh.authentication.setAccessToken(await client.authentication.getAccessToken())
     const result = await fresh.reAuthenticate()
@@ -131,7 +88,7 @@ async function restScenario () {
     assert.deepEqual((await fresh.service('users').find()).data, [user])
     return { strategy: result.authentication.strategy }
   })
-  await check('rest.logout', async () => {
+  await step('rest.logout', async () => {
     const result = await client.logout()
     assert.deepEqual(result.user, user)
     assert.equal(await client.authentication.getAccessToken(), null)
@@ -149,7 +106,7 @@ async function socketScenario () {
   const patched = []
   client.service('users').on('patched', (data) => patched.push(data))
 
-  const ready = await check('socket.connect', async () => {
+  const ready = await step('socket.connect', async () => {
     await new Promise((resolve, reject) => {
       if (socket.connected) return resolve()
       socket.once('connect', resolve)
@@ -159,33 +116,33 @@ async function socketScenario () {
   })
   if (!ready) skipRest = true
 
-  await check('socket.sign_up', async () => {
+  await step('socket.sign_up', async () => {
     user = await client.service('users').create({ email: me, password: PASSWORD })
     assertNoSecrets(user)
     return user
   })
-  await check('socket.anonymous_call', async () => {
+  await step('socket.anonymous_call', async () => {
     return assertNotAuthenticated(await rejection(client.service('users').find()), 'Not authenticated')
   })
-  await check('socket.wrong_password', async () => {
+  await step('socket.wrong_password', async () => {
     const wrong = await rejection(client.authenticate({ strategy: 'local', email: me, password: 'not the password' }))
     return assertNotAuthenticated(wrong, 'Invalid login')
   })
-  const loggedIn = await check('socket.login', async () => {
+  const loggedIn = await step('socket.login', async () => {
     const result = await client.authenticate({ strategy: 'local', email: me, password: PASSWORD })
     assert.equal(result.authentication.strategy, 'local')
     assert.deepEqual(result.user, user)
     firstSid = socket.id
     return { sid: firstSid, sub: result.authentication.payload.sub }
   })
-  await check('socket.protected_call', async () => {
+  await step('socket.protected_call', async () => {
     const page = await client.service('users').find()
     assert.deepEqual(page.data, [user])
     return page.data.map((u) => u.email)
   })
   if (!loggedIn) skipRest = true
 
-  const dropped = await check('socket.dropped_by_server', async () => {
+  const dropped = await step('socket.dropped_by_server', async () => {
     const reconnected = new Promise((resolve) => socket.io.once('reconnect', resolve))
     const disconnected = new Promise((resolve) => socket.once('disconnect', resolve))
     const answer = await client.service('connection-drop').create({})
@@ -200,14 +157,14 @@ async function socketScenario () {
   })
   if (!dropped) skipRest = true
 
-  await check('socket.call_after_reconnect', async () => {
+  await step('socket.call_after_reconnect', async () => {
     // No password, no explicit authenticate(): the client re-authenticates with the stored token.
     const page = await client.service('users').find()
     assert.deepEqual(page.data, [user])
     assert.equal(socket.id, secondSid)
     return page.data.map((u) => u.email)
   })
-  await check('socket.server_saw_a_token_login_on_the_new_connection', async () => {
+  await step('socket.server_saw_a_token_login_on_the_new_connection', async () => {
     const log = (await client.service('connection-log').find()).filter((e) => e.sid === firstSid || e.sid === secondSid)
     const summary = log.map((e) => [e.event, e.sid === firstSid ? 'first' : 'second', e.strategy])
     assert.deepEqual(summary, [
@@ -220,7 +177,7 @@ async function socketScenario () {
     assert.ok(log.filter((e) => e.event === 'login').every((e) => e.userId === user._id))
     return summary
   })
-  await check('socket.events_after_reconnect', async () => {
+  await step('socket.events_after_reconnect', async () => {
     const updated = await client.service('users').patch(user._id, { name: 'after reconnect' })
     for (let waited = 0; patched.length === 0 && waited < 5000; waited += 50) await sleep(50)
     assert.equal(patched.length, 1, 'the re-authenticated socket is back in its user channel')
@@ -228,7 +185,7 @@ async function socketScenario () {
     assertNoSecrets(patched[0])
     return patched[0].name
   })
-  await check('socket.logout', async () => {
+  await step('socket.logout', async () => {
     const result = await client.logout()
     assert.equal(result.user._id, user._id)
     return assertNotAuthenticated(await rejection(client.service('users').find()), 'Not authenticated')
@@ -241,16 +198,6 @@ async function main () {
   await restScenario()
   skipRest = false
   await socketScenario()
-  return failures
 }
 
-main().then(
-  (count) => {
-    process.stderr.write(`${count} check(s) failed\n`)
-    process.exit(count ? 1 : 0)
-  },
-  (error) => {
-    report('client.crashed', false, describeError(error))
-    process.exit(2)
-  }
-)
+finish(main)

@@ -14,60 +14,15 @@ import rest from '@feathersjs/rest-client'
 import socketio from '@feathersjs/socketio-client'
 import { BadRequest, FeathersError, MethodNotAllowed, NotFound } from '@feathersjs/errors'
 import { io } from 'socket.io-client'
+import { check, finish, rejection, withTimeout } from './checks.mjs'
 
 const url = (process.argv[2] || 'http://127.0.0.1:3030').replace(/\/+$/, '')
-const CALL_TIMEOUT = 15000
 const EVENT_TIMEOUT = 5000
 const MESSAGE_METHODS = ['find', 'get', 'create', 'update', 'patch', 'remove', 'summary']
 const NESTED = 'traders/pods/events'
 const ROUTED = 'traders/:traderId/orders'
 const SEEDS = 25
 
-let failures = 0
-
-function report (check, ok, detail) {
-  if (!ok) failures += 1
-  process.stdout.write(JSON.stringify({ check, ok, detail: detail === undefined ? null : detail }) + '\n')
-}
-
-function describeError (error) {
-  if (!error || typeof error !== 'object') return { thrown: String(error) }
-  const described = { class: error.constructor && error.constructor.name, message: error.message }
-  for (const key of ['name', 'code', 'className', 'data', 'errors', 'actual', 'expected']) {
-    if (error[key] !== undefined) described[key] = error[key]
-  }
-  return described
-}
-
-function withTimeout (promise, ms, what) {
-  let timer
-  const timeout = new Promise((resolve, reject) => {
-    timer = setTimeout(() => reject(new Error(`timed out after ${ms} ms: ${what}`)), ms)
-  })
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer))
-}
-
-// Runs one check; its body returns the detail to print or throws (assert) to fail it.
-async function check (name, body) {
-  try {
-    const detail = await withTimeout(Promise.resolve().then(body), CALL_TIMEOUT, name)
-    report(name, true, detail)
-    return true
-  } catch (error) {
-    report(name, false, describeError(error))
-    return false
-  }
-}
-
-// Awaits a promise that must reject; returns the error.
-async function rejection (promise) {
-  try {
-    const value = await promise
-    return { unexpectedResult: value }
-  } catch (error) {
-    return error
-  }
-}
 
 function assertFeathersError (error, Class, code, message) {
   assert.ok(!('unexpectedResult' in error), `expected a ${Class.name}, got result ${JSON.stringify(error.unexpectedResult)}`)
@@ -461,16 +416,6 @@ async function main () {
   }
 
   socket.disconnect()
-  return failures
 }
 
-main().then(
-  (count) => {
-    process.stderr.write(`${count} check(s) failed\n`)
-    process.exit(count ? 1 : 0)
-  },
-  (error) => {
-    report('client.crashed', false, describeError(error))
-    process.exit(2)
-  }
-)
+finish(main)
