@@ -21,7 +21,8 @@ def load_app(spec: str | None) -> App:
     module_name, _, attribute = spec.partition(":")
     if not module_name or not attribute:
         raise SystemExit(f"--app expects 'module:attribute', got {spec!r}")
-    sys.path.insert(0, ".")
+    if "." not in sys.path:  # `--app mymodule:app` finds modules in the working directory
+        sys.path.insert(0, ".")
     target = getattr(importlib.import_module(module_name), attribute)
     app = target() if callable(target) and not isinstance(target, App) else target
     if not isinstance(app, App):

@@ -41,7 +41,7 @@ class HookContext:
     """Everything a hook may read or change about one service call."""
 
     __slots__ = ("app", "service", "path", "method", "type", "params", "id", "data", "result",
-                 "dispatch", "error", "original", "http", "event", "_arguments",
+                 "dispatch", "error", "original", "http", "event",
                  "__dict__")  # hooks may add their own attributes, as in Feathers
 
     def __init__(self, app: Any, service: Any, path: str, method: str,
@@ -80,7 +80,7 @@ class HookContext:
     def copy(self) -> HookContext:
         clone = HookContext.__new__(HookContext)
         for name in HookContext.__slots__:
-            if name not in ("_arguments", "__dict__"):
+            if name != "__dict__":
                 setattr(clone, name, getattr(self, name))
         clone.__dict__.update(self.__dict__)
         clone.params = dict(self.params)
