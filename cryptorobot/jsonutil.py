@@ -88,7 +88,11 @@ _DECODER = json.JSONDecoder(parse_constant=_reject_constant)
 
 
 def loads(text: str | bytes | bytearray, **_kwargs: Any) -> Any:
-    """Parse JSON text; ``NaN``, ``Infinity`` and ``-Infinity`` raise ValueError."""
+    """Parse JSON text; ``NaN``, ``Infinity``, ``-Infinity`` and nesting too deep for the
+    parser (a hostile `[[[[...]]]]` body) raise ValueError."""
     if isinstance(text, (bytes, bytearray)):
         text = text.decode(json.detect_encoding(text), "surrogatepass")
-    return _DECODER.decode(text)
+    try:
+        return _DECODER.decode(text)
+    except RecursionError:
+        raise ValueError("JSON nested too deeply") from None

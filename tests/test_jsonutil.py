@@ -146,3 +146,8 @@ def test_usable_as_socketio_json_module() -> None:
     with pytest.raises(ValueError):
         _SioPacket(encoded_packet='2["find",NaN]')
     assert _EioPacket(eio_packet.MESSAGE, data={"a": [1]}).encode() == '4{"a":[1]}'
+
+
+def test_loads_refuses_hostile_nesting_with_value_error() -> None:
+    with pytest.raises(ValueError, match="nested too deeply"):
+        jsonutil.loads("[" * 100_000 + "]" * 100_000)

@@ -304,6 +304,12 @@ async def test_malformed_json_is_a_400(client) -> None:
     assert await json_of(response) == error("BadRequest", 400, "bad-request", "Invalid JSON in request body")
 
 
+async def test_hostile_nesting_in_body_is_a_400(client) -> None:
+    body = "[" * 100_000 + "]" * 100_000
+    response = await client.post("/echo", data=body, headers={"Content-Type": "application/json"})
+    assert await json_of(response) == error("BadRequest", 400, "bad-request", "Invalid JSON in request body")
+
+
 async def test_nan_literal_in_body_is_a_400(client) -> None:
     response = await client.post("/echo", data='{"a": NaN}', headers={"Content-Type": "application/json"})
     assert response.status == 400
