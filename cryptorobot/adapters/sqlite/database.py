@@ -34,19 +34,21 @@ __all__ = ["Database", "open_database", "release"]
 T = TypeVar("T")
 Work = Callable[..., Any]
 _BATCH = 64
+_running_loop = asyncio.get_running_loop
 _STOP = None
 
 
-class _Job:
-    __slots__ = ("work", "args", "loop", "future", "write")
+# A job is a plain tuple (cheaper to make than an object, and one is made per call):
+# (work, args, loop, future, write).
+_Job = tuple
+_WORK, _ARGS, _LOOP, _FUTURE, _WRITE = range(5)
+Done = list  # [(job, ok, value), ...]: each job with its result or exception
 
-    def __init__(self, work: Work, args: tuple, loop: asyncio.AbstractEventLoop,
-                 future: asyncio.Future, write: bool) -> None:
-        self.work, self.args, self.loop, self.future, self.write = work, args, loop, future, write
 
-
-def _settle(results: list[tuple[asyncio.Future, bool, Any]]) -> None:
-    for future, ok, value in results:
+def _settle(done: Done) -> None:
+    """On the caller's loop: resolve the futures of finished jobs."""
+    for job, ok, value in done:
+        future = job[_FUTURE]
         if future.cancelled():
             continue
         if ok:
@@ -55,16 +57,15 @@ def _settle(results: list[tuple[asyncio.Future, bool, Any]]) -> None:
             future.set_exception(value)
 
 
-def _deliver(done: list[tuple[_Job, bool, Any]]) -> None:
-    by_loop: dict[asyncio.AbstractEventLoop, list[tuple[asyncio.Future, bool, Any]]] = {}
-    for job, ok, value in done:
-        by_loop.setdefault(job.loop, []).append((job.future, ok, value))
-    for loop, results in by_loop.items():
+def _deliver(done: Done) -> None:
+    """Hand finished jobs back: one ``call_soon_threadsafe`` per event loop waiting on them."""
+    loops = {job[_LOOP] for job, _, _ in done}
+    for loop in loops:
+        results = done if len(loops) == 1 else [item for item in done if item[0][_LOOP] is loop]
         try:
             loop.call_soon_threadsafe(_settle, results)
         except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
             pass
-    done.clear()
 
 
 class _Worker(threading.Thread):
@@ -101,37 +102,47 @@ class _Worker(threading.Thread):
             connection.close()
 
     def _serve(self, connection: sqlite3.Connection) -> None:
+        get, get_nowait, greedy = self._jobs.get, self._jobs.get_nowait, self._greedy
         while True:
-            job = self._jobs.get()
+            job = get()
             if job is _STOP:
                 return
             batch = [job]
             stop = False
-            while self._greedy and len(batch) < _BATCH:
+            while greedy and len(batch) < _BATCH:
                 try:
-                    job = self._jobs.get_nowait()
+                    job = get_nowait()
                 except queue.Empty:
                     break
                 if job is _STOP:
                     stop = True
                     break
                 batch.append(job)
-            if self._writer:
-                _deliver(_commit_group(connection, batch))
-            else:
-                _deliver([_run(connection, job) for job in batch])
+            _deliver(_commit_group(connection, batch) if self._writer else _run_all(connection, batch))
             if stop:
                 return
 
 
 def _run(connection: sqlite3.Connection, job: _Job) -> tuple[_Job, bool, Any]:
     try:
-        return job, True, job.work(connection, *job.args)
+        return job, True, job[_WORK](connection, *job[_ARGS])
     except BaseException as exc:
         return job, False, exc
 
 
-def _commit_group(connection: sqlite3.Connection, batch: list[_Job]) -> list[tuple[_Job, bool, Any]]:
+def _run_all(connection: sqlite3.Connection, batch: list[_Job]) -> Done:
+    """`_run` over a batch (inlined: this loop runs for every point lookup)."""
+    done = []
+    append = done.append
+    for job in batch:
+        try:
+            append((job, True, job[_WORK](connection, *job[_ARGS])))
+        except BaseException as exc:
+            append((job, False, exc))
+    return done
+
+
+def _commit_group(connection: sqlite3.Connection, batch: list[_Job]) -> Done:
     """Run a batch of jobs in one transaction, each write inside its own savepoint.
 
     A failing job rolls back to its savepoint and fails alone; the others commit together.
@@ -139,13 +150,13 @@ def _commit_group(connection: sqlite3.Connection, batch: list[_Job]) -> list[tup
     If the transaction itself fails (COMMIT, or an I/O error after which SQLite rolled the
     whole transaction back), every write of the batch fails.
     """
-    if len(batch) == 1 and not batch[0].write:
+    if len(batch) == 1 and not batch[0][_WRITE]:
         return [_run(connection, batch[0])]
-    done: list[tuple[_Job, bool, Any]] = []
+    done: Done = []
     try:
         connection.execute("BEGIN IMMEDIATE")
         for job in batch:
-            if not job.write:
+            if not job[_WRITE]:
                 done.append(_run(connection, job))
                 continue
             connection.execute("SAVEPOINT job")
@@ -160,7 +171,7 @@ def _commit_group(connection: sqlite3.Connection, batch: list[_Job]) -> list[tup
     except BaseException as exc:
         if connection.in_transaction:
             _quietly(connection, "ROLLBACK")
-        reads = {id(job): (job, ok, value) for job, ok, value in done if not job.write}
+        reads = {id(job): (job, ok, value) for job, ok, value in done if not job[_WRITE]}
         return [reads.get(id(job), (job, False, exc)) for job in batch]
     return done
 
@@ -269,9 +280,9 @@ class Database:
     def _submit(self, jobs: queue.SimpleQueue, work: Work, args: tuple, write: bool) -> asyncio.Future:
         if not self._started:
             raise RuntimeError("the database is closed")
-        loop = asyncio.get_running_loop()
+        loop = _running_loop()
         future = loop.create_future()
-        jobs.put(_Job(work, args, loop, future, write))
+        jobs.put((work, args, loop, future, write))
         return future
 
     def read(self, work: Callable[..., T], *args: Any, quick: bool = False) -> asyncio.Future:

@@ -136,8 +136,17 @@ class SqliteService(AdapterService):
         return [row[3] for row in plan]
 
     async def _get(self, id: Any, params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
-        table = await self._ready()
+        raw_query = _query(params)
+        table = self._table or await self._ready()
+        if not raw_query:  # the common get by id alone: the reader also decodes the row
+            try:  # `_call` inlined: one coroutine frame less on the hottest read
+                record = await self._database.read(_one_record, self._get_sql, (str(id),), quick=True)
+            except sqlite3.Error as exc:
+                raise translate(exc, table.index_named, self.id) from None
+            if record is None:
+                raise NotFound(f"No record found for id '{id}'")
+            return record
+        filters, query = split_query(raw_query)
         if query:
             compiler = Compiler(table.scalar_fields.__contains__)
             key = compiler.bind(str(id))
@@ -258,6 +267,12 @@ def _explain(connection: sqlite3.Connection, sql: str, args: Any) -> list[tuple[
 def _one(connection: sqlite3.Connection, sql: str, args: Any) -> str | None:
     row = connection.execute(sql, args).fetchone()
     return None if row is None else row[0]
+
+
+def _one_record(connection: sqlite3.Connection, sql: str, args: Any) -> Record | None:
+    """`_one`, decoded here rather than on the event loop."""
+    row = connection.execute(sql, args).fetchone()
+    return None if row is None else decode(row[0])
 
 
 def _insert(connection: sqlite3.Connection, sql: str, rows: list[tuple[str, str]]) -> None:
