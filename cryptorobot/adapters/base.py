@@ -14,7 +14,7 @@ from typing import Any
 from ..errors import BadRequest, Conflict, MethodNotAllowed
 from ..query import Filters, page_limit, sanitize_query, split_query
 
-__all__ = ["AdapterService", "Index", "duplicate_id", "page"]
+__all__ = ["AdapterService", "Index", "duplicate_id", "page", "query_of"]
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,11 @@ def duplicate_id(id_field: str) -> Conflict:
     refuses too (a create never destroys a record).
     """
     return Conflict(f"A record with this {id_field} already exists", {"fields": [id_field]})
+
+
+def query_of(params: Mapping[str, Any] | None) -> Mapping[str, Any]:
+    """The query of a call's params, `{}` when there is none (hook-less methods take raw params)."""
+    return (params or {}).get("query") or {}
 
 
 def page(total: int, limit: int | None, skip: int, data: list[dict[str, Any]]) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from ..errors import NotFound
 from ..query import split_query
-from .base import AdapterService, Index, duplicate_id, page
+from .base import AdapterService, Index, duplicate_id, page, query_of
 from .matching import canonical, compile_query, compile_scan
 from .records import MISSING, copy_json, field_getter, project, supplied_id
 from .sorting import sort_records
@@ -52,13 +52,13 @@ class MemoryService(AdapterService):
         return page(len(matches), filters.limit, filters.skip, data) if paged else data
 
     async def _get(self, id: Any, params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         return project(self._existing(id, query), filters.select, self.id)
 
     async def _create(
         self, data: Mapping[str, Any] | list[Mapping[str, Any]], params: Params = None
     ) -> Record | list[Record]:
-        filters, _ = split_query(_query(params))
+        filters, _ = split_query(query_of(params))
         records = [self._new_record(item) for item in (data if isinstance(data, list) else [data])]
         keys = [str(record[self.id]) for record in records]
         if len(set(keys)) < len(keys) or any(key in self.store for key in keys):
@@ -68,7 +68,7 @@ class MemoryService(AdapterService):
         return results if isinstance(data, list) else results[0]
 
     async def _update(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         current = self._existing(id, query)  # checked before replacing, unlike Feathers
         record = copy_json(data)
         record[self.id] = current[self.id]
@@ -76,7 +76,7 @@ class MemoryService(AdapterService):
         return project(record, filters.select, self.id)
 
     async def _patch(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         changes = {key: value for key, value in data.items() if key != self.id}
         patched = [(key, {**record, **copy_json(changes)}) for key, record in self._targets(id, query)]
         self._write(patched)
@@ -84,7 +84,7 @@ class MemoryService(AdapterService):
         return results if id is None else results[0]
 
     async def _remove(self, id: Any, params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         targets = self._targets(id, query)
         self._write([(key, None) for key, _ in targets])
         results = [project(record, filters.select, self.id) for _, record in targets]
@@ -168,6 +168,3 @@ class _UniqueIndex:
         if new_value is not None:
             self._owners[new_value] = key
 
-
-def _query(params: Params) -> Mapping[str, Any]:
-    return (params or {}).get("query") or {}

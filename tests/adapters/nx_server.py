@@ -21,6 +21,8 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.server_process import free_port
+
 __all__ = ["NxServer", "shared", "stop_shared"]
 
 START_TIMEOUT = 30.0
@@ -47,12 +49,6 @@ def _parent_death_signal() -> Callable[[], None] | None:
 
 
 _PREEXEC = _parent_death_signal()
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 class NxServer:

@@ -8,10 +8,21 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.server_process import REPO, ServerProcess
 
 NODE = shutil.which("node")
 MODULES = Path(__file__).resolve().parent / "node_modules"
+
+
+def needs_node(package: str) -> list[pytest.MarkDecorator]:
+    """Skip marks for a module whose script needs Node and `package` from tests/interop."""
+    return [
+        pytest.mark.skipif(NODE is None, reason="node is not installed (needed to run the Feathers JS clients)"),
+        pytest.mark.skipif(not (MODULES / package).is_dir(),
+                           reason="tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`"),
+    ]
 
 
 class Run:

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.interop.node_checks import MODULES, NODE, Run, assert_check, assert_nothing_else, run_node_checks
+from tests.interop.node_checks import Run, assert_check, assert_nothing_else, needs_node, run_node_checks
 from tests.server_process import ServerProcess
 
 HERE = Path(__file__).resolve().parent
@@ -39,13 +39,7 @@ EXPECTED_CHECKS = [
     "socket.logout",
 ]
 
-pytestmark = [
-    pytest.mark.skipif(NODE is None, reason="node is not installed (needed to run the Feathers JS clients)"),
-    pytest.mark.skipif(
-        not (MODULES / "@feathersjs" / "authentication-client").is_dir(),
-        reason="tests/interop/node_modules is missing: run `npm ci --prefix tests/interop`",
-    ),
-]
+pytestmark = needs_node("@feathersjs/authentication-client")
 
 
 @pytest.fixture(scope="module")

@@ -63,7 +63,7 @@ from pymongo.errors import ConfigurationError, OperationFailure
 
 from ...errors import BadRequest, NotFound
 from ...query import split_query
-from ..base import AdapterService, Index, page
+from ..base import AdapterService, Index, page, query_of
 from ..records import project, supplied_id
 from ..sqlite.ids import new_id
 from ..sqlite.schema import table_name
@@ -302,7 +302,7 @@ class MongoService(AdapterService):
         return page(total, filters.limit, filters.skip, data) if paged else data
 
     async def _get(self, id: Any, params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         collection = await self._ready()
         doc = await self._call(collection.find_one(self._by_id(id, query), self._projection(filters.select)))
         if doc is None:
@@ -311,7 +311,7 @@ class MongoService(AdapterService):
 
     # -- writes -------------------------------------------------------------------------
     async def _create(self, data: Mapping[str, Any] | list[Mapping[str, Any]], params: Params = None) -> Record | list[Record]:
-        filters, _ = split_query(_query(params))
+        filters, _ = split_query(query_of(params))
         collection = await self._ready()
         many = isinstance(data, list)
         keys, documents = [], []
@@ -355,7 +355,7 @@ class MongoService(AdapterService):
             raise self._error(exc) from None
 
     async def _update(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         collection = await self._ready()
         self._check_reserved(data)
         replacement = {name: value for name, value in data.items() if name != self.id}
@@ -382,7 +382,7 @@ class MongoService(AdapterService):
         return changes
 
     async def _patch(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         collection = await self._ready()
         changes = self._changes(data)
         projection = self._projection(filters.select)
@@ -436,7 +436,7 @@ class MongoService(AdapterService):
             log.error("MongoDB: could not undo part of a failed multi-record write: %s", exc)
 
     async def _remove(self, id: Any, params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         collection = await self._ready()
         projection = self._projection(filters.select)
         if id is not None:
@@ -457,6 +457,3 @@ def _default_database(client: Any) -> str:
     except (ConfigurationError, AttributeError, TypeError):
         return DEFAULT_DATABASE
 
-
-def _query(params: Params) -> Mapping[str, Any]:
-    return (params or {}).get("query") or {}

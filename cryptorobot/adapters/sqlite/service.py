@@ -15,7 +15,7 @@ from typing import Any
 
 from ...errors import NotFound, Unavailable
 from ...query import Filters, split_query
-from ..base import AdapterService, page
+from ..base import AdapterService, page, query_of
 from ..records import field_getter, project, supplied_id
 from .codec import decode, encode
 from .database import Database, open_database, release
@@ -136,7 +136,7 @@ class SqliteService(AdapterService):
         return [row[3] for row in plan]
 
     async def _get(self, id: Any, params: Params = None) -> Record:
-        raw_query = _query(params)
+        raw_query = query_of(params)
         table = self._table or await self._ready()
         if not raw_query:  # the common get by id alone: the reader also decodes the row
             try:  # `_call` inlined: one coroutine frame less on the hottest read
@@ -165,7 +165,7 @@ class SqliteService(AdapterService):
 
     # -- writes -------------------------------------------------------------------------
     async def _create(self, data: Mapping[str, Any] | list[Mapping[str, Any]], params: Params = None) -> Record | list[Record]:
-        filters, _ = split_query(_query(params))
+        filters, _ = split_query(query_of(params))
         table = await self._ready()
         items = data if isinstance(data, list) else [data]
         rows, records = [], []
@@ -184,7 +184,7 @@ class SqliteService(AdapterService):
         return results if isinstance(data, list) else results[0]
 
     async def _update(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         table = await self._ready()
         compiler = Compiler(table.scalar_fields.__contains__)
         text, key = compiler.bind(encode(dict(data))), compiler.bind(str(id))
@@ -199,7 +199,7 @@ class SqliteService(AdapterService):
         return self._result(doc, filters.select)
 
     async def _patch(self, id: Any, data: Mapping[str, Any], params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         table = await self._ready()
         changes = {key: value for key, value in data.items() if key != self.id}
         changes_text = encode(changes)  # refused here, before any database work
@@ -211,7 +211,7 @@ class SqliteService(AdapterService):
         return self._written(id, records, filters.select)
 
     async def _remove(self, id: Any, params: Params = None) -> Record | list[Record]:
-        filters, query = split_query(_query(params))
+        filters, query = split_query(query_of(params))
         table = await self._ready()
         select_sql, args = self._targets(table, id, query, "seq, doc")
         delete_sql = f"DELETE FROM {table.sql} WHERE seq=?1"
@@ -297,7 +297,4 @@ def _remove_rows(connection: sqlite3.Connection, select_sql: str, args: list[Any
     connection.executemany(delete_sql, [(seq,) for seq, _ in rows])
     return [doc for _, doc in rows]
 
-
-def _query(params: Params) -> Mapping[str, Any]:
-    return (params or {}).get("query") or {}
 
