@@ -20,11 +20,13 @@ def create_app(settings: Mapping[str, Any] | None = None) -> App:
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from services import api_keys, health, users
+    from services.errors import translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     app = App(config)
+    app.hooks({"error": {"all": [translate_engine_errors]}})
     health.register(app)
     users.register(app)
     api_keys.register(app)

@@ -1,0 +1,5 @@
+"""Market history: OHLCV series as arrays."""
+
+from .series import Candles
+
+__all__ = ["Candles"]

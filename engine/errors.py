@@ -1,0 +1,57 @@
+"""Errors the engine raises, each with a stable machine code.
+
+The platform turns them into Feathers errors whose `data.code` is the `code` below and whose
+other `data` keys are `details` (the code table for clients is `services/errors.py`)::
+
+    EngineError                     (never raised itself)
+    ├── InvalidSymbol          INVALID_SYMBOL          the exchange lists no such market
+    ├── InvalidTimeframe       INVALID_TIMEFRAME       unknown, or neither stored nor derivable
+    ├── InvalidOrder           INVALID_ORDER           bad type/side/amount/price, below limits
+    ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
+    ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
+    └── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = [
+    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidOrder", "InvalidSymbol",
+    "InvalidTimeframe", "OrderNotFound",
+]
+
+
+class EngineError(Exception):
+    """Base of the engine's errors: a message for people, `code` and `details` for programs."""
+
+    code = "ENGINE_ERROR"
+
+    def __init__(self, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.message = message
+        self.details = details
+
+
+class InvalidSymbol(EngineError):
+    code = "INVALID_SYMBOL"
+
+
+class InvalidTimeframe(EngineError):
+    code = "INVALID_TIMEFRAME"
+
+
+class InvalidOrder(EngineError):
+    code = "INVALID_ORDER"
+
+
+class InsufficientBalance(EngineError):
+    code = "INSUFFICIENT_BALANCE"
+
+
+class OrderNotFound(EngineError):
+    code = "ORDER_NOT_FOUND"
+
+
+class ExchangeNotAvailable(EngineError):
+    code = "EXCHANGE_NOT_AVAILABLE"

@@ -1,0 +1,45 @@
+"""The platform's machine error codes: one table, shown in the README and the OpenAPI document.
+
+Every error the platform raises is a Feathers error (the JS clients rebuild it from its
+JSON) whose `data.code` is one of `CODES`, with details beside it in `data`::
+
+    {"name": "BadRequest", "code": 400, "className": "bad-request",
+     "message": "Unknown symbol BTC/USDX on sim",
+     "data": {"code": "INVALID_SYMBOL", "symbol": "BTC/USDX", "suggestions": ["BTC/USDT"]}}
+
+Engine errors (`engine.errors`) carry their code already; `translate_engine_errors`, an app
+error hook, turns them into these Feathers errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from cryptorobot import errors
+from cryptorobot.hooks import HookContext
+from engine.errors import EngineError
+
+__all__ = ["CODES", "platform_error", "translate_engine_errors"]
+
+CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
+    "INVALID_SYMBOL": (errors.BadRequest, "The exchange lists no such market; `suggestions` holds near symbols."),
+    "INVALID_TIMEFRAME": (errors.BadRequest, "A timeframe that is neither stored nor derivable from a finer one."),
+    "INVALID_ORDER": (errors.BadRequest, "An order the market refuses: type, side, amount, price or limits."),
+    "INSUFFICIENT_BALANCE": (errors.BadRequest, "Not enough free funds for the order."),
+    "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
+    "EXCHANGE_NOT_AVAILABLE": (errors.Unavailable, "The exchange can not be reached or refused the call."),
+}
+"""code -> (Feathers error class, what it means)."""
+
+
+def platform_error(code: str, message: str, **details: Any) -> errors.FeathersError:
+    """The Feathers error for `code` (a key of `CODES`), with `details` in `data`."""
+    cls, _ = CODES[code]
+    return cls(message, {"code": code, **details})
+
+
+def translate_engine_errors(context: HookContext) -> None:
+    """An app error hook: an `EngineError` leaves as its Feathers error with `data.code`."""
+    failure = context.error
+    if isinstance(failure, EngineError):
+        context.error = platform_error(failure.code, failure.message, **failure.details)
