@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import kernel  # noqa: E402  (bench/kernel.py: the records and the bare handlers)
+import kernel
 
 Timed = Callable[[], Awaitable[Any]]
 
@@ -61,8 +61,8 @@ async def layers(args: argparse.Namespace) -> list[tuple[str, str, Timed, int]]:
     from cryptorobot.adapters.matching import compile_query
     from cryptorobot.adapters.records import copy_json
     from cryptorobot.server import SOCKETIO_KEY, create_web_app
-    from cryptorobot.transports.rest import RestTransport
     from cryptorobot.transports.querystring import parse_query_string
+    from cryptorobot.transports.rest import RestTransport
 
     records = kernel.make_records(args.records)
     record = records[len(records) // 2]
@@ -91,6 +91,7 @@ async def layers(args: argparse.Namespace) -> list[tuple[str, str, Timed, int]]:
     stored = list(raw.store.values())
     by_id = {r["_id"]: r for r in records}
     many, few = args.calls, max(args.calls // 10, 100)
+    item_path = f"/strategies/{record['_id']}"
 
     async def value(result: Any) -> Any:  # lets plain functions be timed like coroutines
         return result
@@ -100,12 +101,13 @@ async def layers(args: argparse.Namespace) -> list[tuple[str, str, Timed, int]]:
         ("rest-get", "  lookup + json.dumps only", lambda: value(json.dumps(by_id[record["_id"]])), many),
         ("rest-get", "cryptorobot RestTransport.handle", lambda: rest.handle(get_request), many),
         ("rest-get", "  _dispatch (path, params, hook chain)", lambda: rest._dispatch(get_request), many),
-        ("rest-get", "    ServiceProxy.run('get') (context + hooks)", lambda: proxy.run("get", [record["_id"]], dict(get_params)), many),
+        ("rest-get", "    ServiceProxy.run('get') (context + hooks)",
+         lambda: proxy.run("get", [record["_id"]], dict(get_params)), many),
         ("rest-get", "      AdapterService.get (sanitize + _get)", lambda: raw.get(record["_id"], get_params), many),
         ("rest-get", "        AdapterService.sanitize", lambda: value(raw.sanitize(get_params)), many),
         ("rest-get", "        MemoryService._get", lambda: raw._get(record["_id"], get_params), many),
         ("rest-get", "          copy_json(record)", lambda: value(copy_json(record)), many),
-        ("rest-get", "    app.router.lookup", lambda: value(app.router.lookup(["strategies", record["_id"]])), many),
+        ("rest-get", "    app.lookup (path resolution)", lambda: value(app.lookup(item_path, percent_encoded=True)), many),
         ("rest-get", "    lower-cased headers dict", lambda: value({k.lower(): v for k, v in get_request.headers.items()}), many),
         ("rest-get", "  jsonutil.dumps(record)", lambda: value(jsonutil.dumps(record)), many),
         ("rest-get", "  json.dumps(record) (bare)", lambda: value(json.dumps(record)), many),
@@ -115,11 +117,13 @@ async def layers(args: argparse.Namespace) -> list[tuple[str, str, Timed, int]]:
         ("rest-find", "  ServiceProxy.run('find')", lambda: proxy.run("find", [], dict(find_params)), few),
         ("rest-find", "    MemoryService._find (sanitized)", lambda: raw._find(sanitized_find), few),
         ("rest-find", "      compiled matcher over the store", lambda: value([r for r in stored if matcher(r)]), few),
-        ("rest-find", "      the same test inline (comprehension)", lambda: value([r for r in stored if r.get("type") == kernel.FIND_TYPE]), few),
+        ("rest-find", "      the same test inline (comprehension)",
+         lambda: value([r for r in stored if r.get("type") == kernel.FIND_TYPE]), few),
         ("rest-find", "  jsonutil.dumps(page)", lambda: value(jsonutil.dumps(page)), few),
         ("rest-find", "  json.dumps(page) (bare)", lambda: value(json.dumps(page)), few),
         ("socket-get", "bare 'get' handler", lambda: bare_socket_get("bench", "strategies", record["_id"]), many),
-        ("socket-get", "cryptorobot SocketIOTransport._on_event", lambda: socket._on_event("get", "bench", "strategies", record["_id"]), many),
+        ("socket-get", "cryptorobot SocketIOTransport._on_event",
+         lambda: socket._on_event("get", "bench", "strategies", record["_id"]), many),
     ]
 
 
@@ -136,7 +140,7 @@ async def main(args: argparse.Namespace) -> None:
     times = await best_times(entries, args.repeats)
     print(f"{'us/call':>8}  layer ({args.records} records; best of {args.repeats} batches, in-process, no profiler)")
     scenario_now = None
-    for (scenario, label, _, _), micros in zip(entries, times):
+    for (scenario, label, _, _), micros in zip(entries, times, strict=False):
         if scenario != scenario_now:
             print(f"-- {scenario}")
             scenario_now = scenario

@@ -1,25 +1,39 @@
-"""The application: service registry, app-level hooks, app events, channels and publishing."""
+"""The application: service registry, app-level hooks, app events, channels and publishing,
+the injected clock and the supervisor of background work."""
 
 from __future__ import annotations
 
-import asyncio
 import inspect
-import logging
-from collections.abc import Callable, Mapping
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+from urllib.parse import unquote
 
 from .channels import ChannelRegistry, CombinedChannel, Connection, NamedChannel
+from .clock import Clock, SystemClock
 from .errors import NotFound
 from .events import EventPublisher
 from .hooks import HOOK_KINDS, AroundHook, HookContext, HookRegistry, Next, compose
+from .listeners import Listeners
 from .routing import Router, strip_path
 from .service import METHOD_EVENTS, ServiceProxy
+from .supervisor import DEFAULT_BACKOFF, DEFAULT_DEADLINE, Supervised, Supervisor, TaskCrash
 
-__all__ = ["App"]
-
-log = logging.getLogger("cryptorobot.app")
+__all__ = ["TASK_CRASHED", "App", "Route"]
 
 _LIFECYCLE = ("setup", "teardown")
+
+TASK_CRASHED = "task-crashed"
+"""The app event of every crash of supervised work: `listener(crash: TaskCrash)`."""
+
+
+class Route(NamedTuple):
+    """What a request path resolves to: the service, the record id of an item path
+    (`<path>/<id>`, else None) and the route params (the service's `route_params`, with the
+    path's `:placeholder` values over them)."""
+
+    service: ServiceProxy
+    id: str | None
+    params: dict[str, Any]
 
 
 async def _event_hook(context: HookContext, next_step: Next) -> None:
@@ -42,16 +56,25 @@ class App:
     >>> await app.service("messages").create({"text": "hi"})   # doctest: +SKIP
     """
 
-    def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
+    def __init__(self, settings: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> None:
+        """`settings` (see config/default.toml); `clock` tells the wall time to tokens,
+        timestamps, expiry timers and the supervisor (default: the system clock)."""
         self.settings: dict[str, Any] = dict(settings or {})
+        self.clock: Clock = clock or SystemClock()
+        supervision: Mapping[str, Any] = self.settings.get("supervisor") or {}
+        self.supervisor = Supervisor(
+            self.clock, backoff=supervision.get("backoff", DEFAULT_BACKOFF),
+            deadline=float(supervision.get("shutdown_deadline", DEFAULT_DEADLINE)), on_crash=self._report_crash)
         self.services: dict[str, ServiceProxy] = {}
         self.router: Router[ServiceProxy] = Router()
         self.hook_registry = HookRegistry()
         self.channel_registry = ChannelRegistry()
         self.events = EventPublisher(self)
         self._lifecycle_hooks: dict[str, list[AroundHook]] = {name: [] for name in _LIFECYCLE}
-        self._listeners: dict[str, list[Callable[..., Any]]] = {}
-        self._tasks: set[asyncio.Task[Any]] = set()
+        self.listeners = Listeners(self._spawn_listener)
+        self.security_schemes: dict[str, dict[str, Any]] = {}
+        """OpenAPI security schemes (name -> Security Scheme Object) declared by whoever
+        registers authentication; the document accepts any one of them."""
         self.connection_authenticator: Callable[[Connection], Any] | None = None
         self.authentication_parsers: list[Callable[[Mapping[str, str]], dict[str, Any] | None]] = []
         self.is_setup = False
@@ -82,7 +105,7 @@ class App:
         self.router.insert(f"{location}/:__id", proxy)
         self.services[location] = proxy
         if self.is_setup:
-            self._spawn(self._setup_service(proxy))
+            self.supervisor.spawn(self._setup_service(proxy), name=f"setup of '{location}'")
         return proxy
 
     def service(self, path: str) -> ServiceProxy:
@@ -92,9 +115,25 @@ class App:
         except KeyError:
             raise NotFound(f"Service '{strip_path(path)}' not found") from None
 
-    def lookup(self, path: str) -> tuple[ServiceProxy, dict[str, Any]] | None:
-        """Match a request path (already percent-decoded per segment) against the services."""
-        return self.router.lookup(strip_path(path).split("/"))
+    def lookup(self, path: str, *, percent_encoded: bool = False) -> Route | None:
+        """The service a request path resolves to, with its id and route params; None when
+        no service matches. Every transport resolves paths here (Feathers' matching rules,
+        `cryptorobot.routing`).
+
+        `percent_encoded=True` for a URL path (REST): it is split on `/` first and each
+        segment decoded after, so `%2F` stays inside an id. Socket.IO paths are plain text.
+        """
+        segments = path.strip("/").split("/")  # strip_path, inlined: every request comes here
+        if percent_encoded and "%" in path:
+            segments = [unquote(segment) for segment in segments]
+        match = self.router.lookup(segments)
+        if match is None:
+            return None
+        proxy, params = match
+        id = params.pop("__id", None)
+        if proxy.route_params:
+            params = {**proxy.route_params, **params}
+        return Route(proxy, id, params)
 
     def parse_authentication(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
         """Authentication data from request or handshake headers (first parser that answers)."""
@@ -155,40 +194,33 @@ class App:
     # -- app events ----------------------------------------------------------------------------
 
     def on(self, event: str, listener: Callable[..., Any]) -> App:
-        self._listeners.setdefault(event, []).append(listener)
+        self.listeners.add(event, listener)
         return self
 
     def off(self, event: str, listener: Callable[..., Any]) -> App:
-        listeners = self._listeners.get(event, [])
-        if listener in listeners:
-            listeners.remove(listener)
+        self.listeners.remove(event, listener)
         return self
 
     def emit(self, event: str, *args: Any) -> None:
-        """Emit an app event (`connection`, `disconnect`, `login`, `logout`, or your own)."""
-        for listener in tuple(self._listeners.get(event, ())):
-            self.call_listener(listener, *args)
+        """Emit an app event (`connection`, `disconnect`, `login`, `logout`, `task-crashed`,
+        or your own); coroutine listeners run as supervised background work."""
+        self.listeners.emit(event, *args)
 
-    def call_listener(self, listener: Callable[..., Any], *args: Any) -> None:
-        """Call a listener; coroutine listeners run as tracked tasks, failures are logged."""
-        try:
-            outcome = listener(*args)
-        except Exception:
-            log.exception("listener %r failed", listener)
-            return
-        if inspect.isawaitable(outcome):
-            self._spawn(outcome)
+    def _spawn_listener(self, work: Awaitable[Any], event: str) -> None:
+        # A crashing listener of the crash event is logged, not reported again (no loop).
+        self.supervisor.spawn(work, name=f"listener of '{event}'", report=event != TASK_CRASHED)
 
-    def _spawn(self, awaitable: Any) -> None:
-        async def guarded() -> None:
-            try:
-                await awaitable
-            except Exception:
-                log.exception("background task failed")
+    def _report_crash(self, crash: TaskCrash) -> None:
+        self.emit(TASK_CRASHED, crash)
 
-        task = asyncio.get_running_loop().create_task(guarded())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    # -- background work -----------------------------------------------------------------------
+
+    def supervise(self, name: str, work: Callable[[], Awaitable[Any]], *, restart: bool = True,
+                  backoff: Sequence[float] | None = None) -> Supervised:
+        """`app.supervisor.start(...)`: run `work()` as the named task, restarted after a
+        crash (exponential `backoff`, `(min, max)` seconds) unless `restart=False`, and
+        cancelled at teardown. See `cryptorobot.supervisor`."""
+        return self.supervisor.start(name, work, restart=restart, backoff=backoff)
 
     # -- life cycle ----------------------------------------------------------------------------
 
@@ -205,12 +237,12 @@ class App:
         await self._run_lifecycle("setup", run, server)
 
     async def teardown(self, server: Any = None) -> None:
-        """Deliver queued events, finish background tasks, then tear services down."""
+        """Deliver queued events, cancel background work (waiting at most the supervisor's
+        `shutdown_deadline`), then tear services down."""
 
         async def run(_: HookContext) -> None:
             await self.events.close()
-            if self._tasks:
-                await asyncio.gather(*list(self._tasks), return_exceptions=True)
+            await self.supervisor.close()
             for proxy in reversed(list(self.services.values())):
                 teardown = getattr(proxy.raw, "teardown", None)
                 if callable(teardown):

@@ -10,13 +10,15 @@ from collections.abc import Mapping
 from typing import Any
 
 from .app import App
+from .clock import Clock
 from .config import load_config
 
 __all__ = ["create_app"]
 
 
-def create_app(settings: Mapping[str, Any] | None = None) -> App:
-    """The platform app, configured from `settings` or from the config files and environment."""
+def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> App:
+    """The platform app, configured from `settings` or from the config files and environment;
+    `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from services import api_keys, health, users
@@ -25,7 +27,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> App:
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = App(config)
+    app = App(config, clock=clock)
     app.hooks({"error": {"all": [translate_engine_errors]}})
     health.register(app)
     users.register(app)

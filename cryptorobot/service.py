@@ -9,16 +9,17 @@ wrapped object.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import MethodNotAllowed
 from .hooks import NOT_SET, HookContext, HookRegistry, Step, compose
+from .listeners import Listeners
 
 if TYPE_CHECKING:
     from .app import App
 
-__all__ = ["ServiceProxy", "STANDARD_METHODS", "STANDARD_EVENTS", "METHOD_EVENTS"]
+__all__ = ["METHOD_EVENTS", "STANDARD_EVENTS", "STANDARD_METHODS", "ServiceProxy"]
 
 STANDARD_METHODS = ("find", "get", "create", "update", "patch", "remove")
 METHOD_EVENTS = {"create": "created", "update": "updated", "patch": "patched", "remove": "removed"}
@@ -75,7 +76,7 @@ class ServiceProxy:
         self.route_params: dict[str, Any] = dict(options.get("route_params") or {})
         self.hook_registry = HookRegistry()
         self.publishers: dict[str | None, Callable[..., Any]] = {}
-        self._listeners: dict[str, list[Callable[..., Any]]] = {}
+        self.listeners = Listeners(self._spawn_listener)
         self._chains: dict[str, tuple[int, int, Step]] = {}
         # `schemas` attaches validation/resolver hooks (cryptorobot.schemas) and, with
         # `docs`, feeds /openapi.json; imported here so services without schemas need none.
@@ -98,7 +99,7 @@ class ServiceProxy:
         if method not in self.callable_methods:
             raise MethodNotAllowed(f"Method '{method}' not allowed on service '{self.path}'")
         context = HookContext(self.app, self, self.path, method, params)
-        for name, value in zip(argument_names(method), args):
+        for name, value in zip(argument_names(method), args, strict=False):
             setattr(context, name, value)
         await self._chain(method)(context)
         return context
@@ -160,28 +161,31 @@ class ServiceProxy:
         """Choose the channels that receive this service's events (`event` None: all events)."""
         if publisher is None and callable(event):
             event, publisher = None, event
+        if callable(event) or publisher is None:
+            raise TypeError("publish() needs a publisher function")
         if event is not None and event not in self.publishable_events:
             raise ValueError(f"'{event}' is not a valid service event")
-        self.publishers[event] = publisher  # type: ignore[index]
+        self.publishers[event] = publisher
         return self
 
     def on(self, event: str, listener: Callable[..., Any]) -> ServiceProxy:
         """Listen to this service's events in-process: `listener(data, context)`."""
-        self._listeners.setdefault(event, []).append(listener)
+        self.listeners.add(event, listener)
         return self
 
     def off(self, event: str, listener: Callable[..., Any]) -> ServiceProxy:
-        listeners = self._listeners.get(event, [])
-        if listener in listeners:
-            listeners.remove(listener)
+        self.listeners.remove(event, listener)
         return self
 
     def emit(self, event: str, data: Any, context: HookContext | None = None) -> None:
-        """Emit a service event: local listeners now, clients through the channels."""
-        for listener in tuple(self._listeners.get(event, ())):
-            self.app.call_listener(listener, data, context)
+        """Emit a service event: local listeners now (coroutine listeners as supervised
+        background work), clients through the channels."""
+        self.listeners.emit(event, data, context)
         if event in self.publishable_events:
             self.app.events.publish(self, event, data, context)
+
+    def _spawn_listener(self, work: Awaitable[Any], event: str) -> None:
+        self.app.supervisor.spawn(work, name=f"listener of '{self.path} {event}'")
 
     def __repr__(self) -> str:
         return f"<ServiceProxy {self.path!r} methods={list(self.methods)}>"

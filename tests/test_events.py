@@ -11,6 +11,7 @@ import pytest
 from cryptorobot import App
 from cryptorobot.adapters import MemoryService
 from cryptorobot.errors import NotFound
+from tests.conftest import WAIT
 
 
 @pytest.fixture
@@ -190,7 +191,7 @@ async def test_custom_event_with_app_publisher(app, connect) -> None:
 
 async def test_unknown_event_cannot_be_published(app) -> None:
     app.use("payments", Payments(), {"events": ["status"]})
-    with pytest.raises(ValueError, match="^'nope' is not a valid service event$"):
+    with pytest.raises(ValueError, match=r"^'nope' is not a valid service event$"):
         app.service("payments").publish("nope", lambda data, context: None)
 
 
@@ -405,9 +406,11 @@ async def test_events_arrive_in_order_even_with_a_slow_publisher(app, connect) -
 async def test_events_after_disconnect_reach_remaining_connections(app, connect, settled) -> None:
     everyone(app)
     leaving, staying = await connect("everyone"), await connect("everyone")
+    gone = asyncio.Event()
+    app.on("disconnect", lambda connection: gone.set())  # after the channels let it go
     await leaving.close()
-    while len(app.channel("everyone").connections) != 1:
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(gone.wait(), WAIT)
+    assert len(app.channel("everyone").connections) == 1
     await app.service("messages").create({"n": 1})
     assert await staying.next_event() == ("messages created", ({"n": 1, "id": 0},))
 

@@ -7,12 +7,13 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_openapi
+from schema_sample import build_app
 
 from cryptorobot import App
 from cryptorobot.adapters import MemoryService
+from cryptorobot.auth import ApiKeyStrategy, AuthenticationService, JwtStrategy, LocalStrategy, TokenIssuer
 from cryptorobot.openapi import openapi_spec
 from cryptorobot.schemas import QuerySchema, fields
-from schema_sample import build_app
 
 ERROR_REF = "#/components/responses/{}"
 
@@ -146,7 +147,7 @@ def test_errors_have_the_feathers_shape(spec: dict[str, Any]) -> None:
     error = spec["components"]["schemas"]["Error"]
     assert error["required"] == ["name", "message", "code", "className"]
     responses = spec["components"]["responses"]
-    for code, name in ((400, "BadRequest"), (401, "NotAuthenticated"), (404, "NotFound"), (405, "MethodNotAllowed"),
+    for _code, name in ((400, "BadRequest"), (401, "NotAuthenticated"), (404, "NotFound"), (405, "MethodNotAllowed"),
                        (409, "Conflict"), (422, "Unprocessable"), (429, "TooManyRequests"), (500, "GeneralError")):
         assert responses[name]["content"]["application/json"]["schema"] == {"$ref": "#/components/schemas/Error"}
     find = spec["paths"]["/memory-items"]["get"]["responses"]
@@ -159,11 +160,29 @@ def test_errors_have_the_feathers_shape(spec: dict[str, Any]) -> None:
     assert patch["422"] == {"$ref": ERROR_REF.format("Unprocessable")}
 
 
-def test_security_schemes(spec: dict[str, Any]) -> None:
-    assert spec["components"]["securitySchemes"]["bearerAuth"]["scheme"] == "bearer"
-    assert spec["components"]["securitySchemes"]["apiKey"] == {
-        "type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key."}
-    assert spec["security"] == [{"bearerAuth": []}, {"apiKey": []}, {}]
+def test_no_security_schemes_without_authentication(spec: dict[str, Any]) -> None:
+    assert "securitySchemes" not in spec["components"]
+    assert "security" not in spec
+
+
+@pytest.mark.parametrize("strategies", [("jwt", "local", "api-key"), ("jwt", "local"), ("local",)])
+async def test_the_authentication_declares_the_security_schemes_it_reads(strategies: tuple[str, ...]) -> None:
+    app = App()
+    app.use("users", MemoryService(id="_id"))
+    service = AuthenticationService(TokenIssuer("secret-" * 8), auth_strategies=strategies)
+    service.register(JwtStrategy()).register(LocalStrategy()).register(ApiKeyStrategy(header="X-Robot-Key"))
+    app.use("login", service, {"methods": ["create", "remove"]})
+    await app.setup()
+    spec = openapi_spec(app)
+    validate_openapi(spec)
+    expected = {
+        "jwt": ("bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
+                               "description": "An access token from `POST /login`."}),
+        "api-key": ("apiKey", {"type": "apiKey", "in": "header", "name": "X-Robot-Key", "description": "An API key."}),
+    }
+    declared = dict(expected[name] for name in strategies if name in expected)
+    assert spec["components"].get("securitySchemes", {}) == declared
+    assert spec.get("security") == ([*({name: []} for name in declared), {}] if declared else None)
 
 
 def test_per_service_docs_options() -> None:

@@ -9,8 +9,8 @@ import cryptorobot.schemas
 
 def test_top_level() -> None:
     assert sorted(cryptorobot.__all__) == sorted([
-        "App", "Channel", "Connection", "HookContext", "NOT_SET", "ServiceProxy", "create_web_app", "errors",
-        "serve", "__version__"])
+        "App", "Channel", "Clock", "Connection", "HookContext", "ManualClock", "NOT_SET", "ServiceProxy", "Supervised",
+        "Supervisor", "SystemClock", "TaskCrash", "TaskStatus", "create_web_app", "errors", "serve", "__version__"])
     for name in cryptorobot.__all__:
         assert getattr(cryptorobot, name) is not None
 
@@ -32,7 +32,7 @@ def test_schemas() -> None:
     assert sorted(cryptorobot.schemas.__all__) == [
         "LIST_OPERATORS", "ORDER_OPERATORS", "QueryRules", "QuerySchema", "SCHEMA_KINDS", "SERVER_FIELDS",
         "SERVER_SET", "Schema", "VALIDATION_FAILED", "ValidationError", "data_schema_for", "default_operators",
-        "fields", "load_query", "normalize_schemas", "resolve_result", "schema_hooks", "set_timestamps", "utc_now",
+        "fields", "load_query", "normalize_schemas", "resolve_result", "schema_hooks", "set_timestamps",
         "validate_data", "validate_query"]
 
 

@@ -7,12 +7,11 @@ unchanged: the response shape, the error messages, socket connection state set b
 
 from __future__ import annotations
 
-import asyncio
-import time
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..channels import Connection
+from ..clock import Timer
 from ..errors import NotAuthenticated
 from ..hooks import HookContext
 from .passwords import DEFAULT_ROUNDS
@@ -38,7 +37,8 @@ class AuthenticationService:
         self.password_rounds = password_rounds
         self.strategies: dict[str, Strategy] = {}
         self.app: App | None = None
-        self._expiry_timers: dict[Connection, asyncio.TimerHandle] = {}
+        self.path = ""
+        self._expiry_timers: dict[Connection, Timer] = {}
 
     def register(self, strategy: Strategy) -> AuthenticationService:
         strategy.bind(self)
@@ -54,6 +54,12 @@ class AuthenticationService:
 
     def setup(self, app: App, path: str) -> None:
         self.app = app
+        self.path = path
+        for name in self.auth_strategies:  # the headers they read, for /openapi.json
+            strategy = self.strategies.get(name)
+            declared = strategy.security_scheme() if strategy is not None else None
+            if declared is not None:
+                app.security_schemes[declared[0]] = declared[1]
         app.authentication_parsers.append(self.parse)
         app.connection_authenticator = self.authenticate_connection
         app.service(path).hooks({"after": {"create": [self._after_login], "remove": [self._after_logout]}})
@@ -173,9 +179,8 @@ class AuthenticationService:
             return
         assert self.app is not None
         app = self.app
-        delay = max(0.0, expires - time.time())
-        self._expiry_timers[connection] = asyncio.get_running_loop().call_later(
-            delay, app.emit, "disconnect", connection)
+        self._expiry_timers[connection] = app.clock.call_later(
+            expires - app.clock.time(), app.emit, "disconnect", connection)
 
     def _forget_connection(self, connection: Connection) -> None:
         timer = self._expiry_timers.pop(connection, None)

@@ -33,6 +33,7 @@ def configure_authentication(app: App, path: str = "authentication") -> Authenti
         audience=jwt_options.get("audience"),
         issuer=jwt_options.get("issuer"),
         expires_in=jwt_options.get("expires_in", "1d"),
+        clock=app.clock,
     )
     strategies = tuple(config.get("auth_strategies") or ("jwt", "local"))
     service = AuthenticationService(
@@ -43,6 +44,6 @@ def configure_authentication(app: App, path: str = "authentication") -> Authenti
     service.register(LocalStrategy(local.get("username_field", "email"), local.get("password_field", "password"),
                                    normalize=_lower if local.get("lowercase_username", True) else str.strip))
     api_key: dict[str, Any] = config.get("api_key") or {}
-    service.register(ApiKeyStrategy(api_key.get("service", "api-keys"), api_key.get("header", "x-api-key")))
+    service.register(ApiKeyStrategy(api_key.get("service", "api-keys"), api_key.get("header", "X-API-Key")))
     app.use(path, service, {"methods": ["create", "remove"]})
     return service

@@ -1,7 +1,9 @@
 """Authentication strategies: JWT (bearer tokens), local (email + password), API keys.
 
 A strategy may `parse` request or handshake headers into authentication data, and
-`authenticate` such data into `{"authentication": {...}, "<entity>": record}`. The entity
+`authenticate` such data into `{"authentication": {...}, "<entity>": record}`; one that
+reads headers declares how in `security_scheme()` (OpenAPI), which the authentication
+service adds to `app.security_schemes`. The entity
 is loaded with internal calls (no provider), so the record is complete; what leaves the
 server is decided by the entity service's own hooks.
 """
@@ -19,7 +21,7 @@ from .passwords import hash_password, verify_password
 if TYPE_CHECKING:
     from .service import AuthenticationService
 
-__all__ = ["Strategy", "JwtStrategy", "LocalStrategy", "ApiKeyStrategy", "generate_api_key", "hash_api_key"]
+__all__ = ["ApiKeyStrategy", "JwtStrategy", "LocalStrategy", "Strategy", "generate_api_key", "hash_api_key"]
 
 
 class Strategy:
@@ -34,6 +36,10 @@ class Strategy:
         self.service = service
 
     def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
+        return None
+
+    def security_scheme(self) -> tuple[str, dict[str, Any]] | None:
+        """`(name, OpenAPI Security Scheme Object)` for the headers `parse` reads; None: none."""
         return None
 
     async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
@@ -68,6 +74,13 @@ class JwtStrategy(Strategy):
         if len(words) == 2 and any(scheme in words[0].lower() for scheme in self.schemes):
             return {"strategy": self.name, "accessToken": words[1]}
         return None
+
+    def security_scheme(self) -> tuple[str, dict[str, Any]]:
+        where = f"POST /{self.service.path}" if self.service is not None and self.service.path else "logging in"
+        text = f"An access token from `{where}`."
+        if self.header != "authorization":
+            return "bearerAuth", {"type": "apiKey", "in": "header", "name": self.header, "description": text}
+        return "bearerAuth", {"type": "http", "scheme": "bearer", "bearerFormat": "JWT", "description": text}
 
     async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
         assert self.service is not None
@@ -134,9 +147,10 @@ class ApiKeyStrategy(Strategy):
 
     name = "api-key"
 
-    def __init__(self, key_service: str = "api-keys", header: str = "x-api-key", owner_field: str = "userId") -> None:
+    def __init__(self, key_service: str = "api-keys", header: str = "X-API-Key", owner_field: str = "userId") -> None:
         super().__init__()
         self.key_service = key_service
+        self.header_name = header  # as documented; matched case-insensitively
         self.header = header.lower()
         self.owner_field = owner_field
 
@@ -144,11 +158,15 @@ class ApiKeyStrategy(Strategy):
         value = headers.get(self.header)
         return {"strategy": self.name, "apiKey": value} if value else None
 
+    def security_scheme(self) -> tuple[str, dict[str, Any]]:
+        return "apiKey", {"type": "apiKey", "in": "header", "name": self.header_name, "description": "An API key."}
+
     async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
         assert self.service is not None
         key = data.get("apiKey")
         if not isinstance(key, str) or not key:
             raise NotAuthenticated("Invalid API key")
+        assert self.service.app is not None
         keys = self.service.app.service(self.key_service)
         found = await keys.find({"query": {"hash": hash_api_key(key), "$limit": 1}, "paginate": False})
         if not found:

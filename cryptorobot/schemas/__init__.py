@@ -27,18 +27,40 @@ from typing import Any
 from marshmallow import Schema, ValidationError
 
 from . import fields
-from .data import SERVER_FIELDS, SERVER_SET, set_timestamps, utc_now, validate_data
+from .data import SERVER_FIELDS, SERVER_SET, set_timestamps, validate_data
 from .query import (
-    LIST_OPERATORS, ORDER_OPERATORS, VALIDATION_FAILED, QueryRules, QuerySchema, default_operators,
-    load_query, validate_query,
+    LIST_OPERATORS,
+    ORDER_OPERATORS,
+    VALIDATION_FAILED,
+    QueryRules,
+    QuerySchema,
+    default_operators,
+    load_query,
+    validate_query,
 )
 from .resolvers import resolve_result
 
 __all__ = [
-    "fields", "QuerySchema", "QueryRules", "Schema", "ValidationError",
-    "validate_query", "load_query", "validate_data", "set_timestamps", "resolve_result",
-    "schema_hooks", "normalize_schemas", "data_schema_for", "default_operators", "utc_now",
-    "SCHEMA_KINDS", "SERVER_FIELDS", "SERVER_SET", "ORDER_OPERATORS", "LIST_OPERATORS", "VALIDATION_FAILED",
+    "LIST_OPERATORS",
+    "ORDER_OPERATORS",
+    "SCHEMA_KINDS",
+    "SERVER_FIELDS",
+    "SERVER_SET",
+    "VALIDATION_FAILED",
+    "QueryRules",
+    "QuerySchema",
+    "Schema",
+    "ValidationError",
+    "data_schema_for",
+    "default_operators",
+    "fields",
+    "load_query",
+    "normalize_schemas",
+    "resolve_result",
+    "schema_hooks",
+    "set_timestamps",
+    "validate_data",
+    "validate_query",
 ]
 
 SCHEMA_KINDS = ("create", "update", "patch", "query", "result")

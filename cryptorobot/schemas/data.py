@@ -7,15 +7,15 @@ anything is written. Server-set fields (`SERVER_FIELDS` plus the adapter's id fi
 by a client are rejected with 400 naming each field, rather than silently dropped, so a
 client bug shows at once; server code (calls without a provider) may set them.
 
-`set_timestamps()` then stamps `createdAt`/`updatedAt` with the server's clock (aware UTC
-datetimes at millisecond precision: `2024-01-01T12:00:00.123Z` on the wire).
+`set_timestamps()` then stamps `createdAt`/`updatedAt` with the app's clock (`app.clock.now()`:
+aware UTC datetimes at millisecond precision, `2024-01-01T12:00:00.123Z` on the wire).
 """
 
 from __future__ import annotations
 
 import inspect
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any
 
 from marshmallow import Schema, ValidationError
@@ -25,17 +25,11 @@ from ..hooks import HookContext
 from .fields import loaded_utc
 from .query import VALIDATION_FAILED, schema_instance
 
-__all__ = ["SERVER_FIELDS", "SERVER_SET", "validate_data", "set_timestamps", "server_fields_of", "utc_now"]
+__all__ = ["SERVER_FIELDS", "SERVER_SET", "server_fields_of", "set_timestamps", "validate_data"]
 
 SERVER_FIELDS = ("_id", "userId", "createdAt", "updatedAt")
 """Fields only the server writes; the adapter's id field is added per service."""
 SERVER_SET = "Set by the server; clients can not write it."
-
-
-def utc_now() -> datetime:
-    """Now, aware UTC, truncated to milliseconds (what JS dates and the adapters keep)."""
-    now = datetime.now(timezone.utc)
-    return now.replace(microsecond=now.microsecond // 1000 * 1000)
 
 
 def server_fields_of(context: HookContext, configured: Iterable[str] | None) -> tuple[str, ...]:
@@ -76,6 +70,7 @@ def validate_data(
     an undeclared field answers `{"field": ["Unknown field."]}`).
     """
     instance = schema_instance(schema)
+    load_options: dict[str, Any] = {} if unknown is None else {"unknown": unknown}
 
     def validate_data_hook(context: HookContext) -> None:
         data = context.data
@@ -99,7 +94,7 @@ def validate_data(
                                 if present else item)
         try:
             loaded = instance.load(client_items if many else client_items[0], many=many,
-                                   partial=partial, **({} if unknown is None else {"unknown": unknown}))
+                                   partial=partial, **load_options)
             load_errors: dict[Any, Any] = {}
         except ValidationError as invalid:
             loaded = None
@@ -108,7 +103,7 @@ def validate_data(
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors=errors)
         results = loaded if many else [loaded]
-        for result, kept in zip(results, server_values):
+        for result, kept in zip(results, server_values, strict=True):
             if kept:  # only internal callers get here with server fields
                 result.update(kept)
         try:
@@ -132,7 +127,7 @@ def _merge_errors(load_errors: dict[Any, Any], server_errors: dict[int, dict[str
 
 
 def set_timestamps(created: str | None = "createdAt", updated: str | None = "updatedAt") -> Callable[[HookContext], Any]:
-    """A before hook for `create`, `update` and `patch`: the server's UTC clock.
+    """A before hook for `create`, `update` and `patch`: the time of the app's clock.
 
     `create` sets both fields, `patch` and `update` set `updated`; `update` (which replaces
     the record) keeps the stored `created`. A client's values are replaced; values given by
@@ -147,7 +142,7 @@ def set_timestamps(created: str | None = "createdAt", updated: str | None = "upd
         items = [item for item in (data if isinstance(data, list) else [data]) if isinstance(item, dict)]
         if not items:
             return
-        now = utc_now()
+        now = context.app.clock.now()
         internal = context.params.get("provider") is None
         for item in items:
             for name, applies in ((created, method == "create"), (updated, True)):

@@ -1,7 +1,7 @@
 """REST over aiohttp: one catch-all handler mapping HTTP verbs onto service methods.
 
-The app's own router (Feathers' matching rules) resolves the service, so REST and
-Socket.IO agree on every path. Query strings are parsed like Node's `qs`; values stay
+`app.lookup` resolves the path (Feathers' matching rules, each segment percent-decoded),
+as it does for Socket.IO, so both transports agree on every path. Query strings are parsed like Node's `qs`; values stay
 strings here (schemas coerce them later in the hook chain).
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 from typing import TYPE_CHECKING, Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 from aiohttp import web
 
@@ -101,21 +101,15 @@ class RestTransport:
 
     async def _dispatch(self, request: web.Request) -> tuple[int, Any, dict[str, str]]:
         raw_path = request.raw_path.split("?", 1)[0]
-        segments = raw_path.strip("/").split("/")
-        if "%" in raw_path:
-            segments = [unquote(segment) for segment in segments]
-        match = self.app.router.lookup(segments)
-        if match is None:
+        found = self.app.lookup(raw_path, percent_encoded=True)
+        if found is None:
             raise NotFound(f"Path {raw_path} not found")
-        proxy, route = match
-        if proxy.route_params:
-            route = {**proxy.route_params, **route}
-        id = route.pop("__id", None)
+        proxy, id, route = found
         custom = request.headers.get("X-Service-Method") if request.method == "POST" else None
         method = _method_for(request.method, id is not None, custom)
         self._check_exposed(proxy, method, custom)
         data = await self._read_body(request) if request.method in _BODY_VERBS else None
-        params = {
+        params: dict[str, Any] = {
             "query": self._read_query(request),
             "headers": {name.lower(): value for name, value in request.headers.items()},
             "route": route,
@@ -130,7 +124,7 @@ class RestTransport:
 
     @staticmethod
     def _check_exposed(proxy: ServiceProxy, method: str, custom: str | None) -> None:
-        if custom is not None and custom in STANDARD_METHODS or method not in proxy.methods:
+        if (custom is not None and custom in STANDARD_METHODS) or method not in proxy.methods:
             raise MethodNotAllowed(f"Method `{method}` is not supported by this endpoint.")
 
     @staticmethod

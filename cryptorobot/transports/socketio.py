@@ -102,7 +102,8 @@ class SocketIOTransport:
 
     async def _close_if_open(self, connection: Connection) -> None:
         """Server code emitting `disconnect` (e.g. token expiry) closes the socket."""
-        if connection.transport is self and self.connections.pop(connection.sid, None) is not None:
+        if connection.transport is self and connection.sid is not None \
+                and self.connections.pop(connection.sid, None) is not None:
             # Forgotten first, so the socket's own disconnect does not emit `disconnect` again.
             await self.sio.disconnect(connection.sid)
 
@@ -134,12 +135,10 @@ class SocketIOTransport:
         if not args or not isinstance(args[0], str):
             raise NotFound("Invalid service path")
         path, *rest = args
-        match = self.app.lookup(path)
-        if match is None:
+        found = self.app.lookup(path)
+        if found is None:
             raise NotFound(f"Service '{path}' not found")
-        proxy, route = match
-        route = {**proxy.route_params, **route}
-        route.pop("__id", None)
+        proxy, route = found.service, found.params
         if method not in proxy.methods:
             raise MethodNotAllowed(f"Method '{method}' not allowed on service '{path}'")
         names = argument_names(method)

@@ -10,6 +10,7 @@ import uuid
 import jwt
 import pytest
 
+from cryptorobot import ManualClock
 from cryptorobot.auth.tokens import TokenIssuer, parse_duration
 from cryptorobot.errors import NotAuthenticated
 
@@ -77,7 +78,8 @@ def test_without_audience_and_issuer_the_claims_are_absent(empty: str | None) ->
     assert issuer.verify(token)["sub"] == "1"
 
 
-@pytest.mark.parametrize(("text", "seconds"), [("1d", 86400), ("1.5h", 5400), ("90", 90), (" 2 s ", 2), ("1w", 604800), ("500ms", 0), (60, 60)])
+@pytest.mark.parametrize(("text", "seconds"), [("1d", 86400), ("1.5h", 5400), ("90", 90), (" 2 s ", 2), ("1w", 604800),
+                                               ("500ms", 0), (60, 60)])
 def test_parse_duration(text: str | int, seconds: int) -> None:
     assert parse_duration(text) == seconds
 
@@ -106,7 +108,7 @@ def test_unsigned_alg_none_token(issuer: TokenIssuer) -> None:
 
 def test_alg_none_with_a_borrowed_signature(issuer: TokenIssuer) -> None:
     real = issuer.create("1")
-    header, payload, signature = real.split(".")
+    _, payload, signature = real.split(".")
     forged = f"{b64({'alg': 'none', 'typ': 'access'})}.{payload}.{signature}"
     assert rejection(issuer, forged)["message"] == "invalid algorithm"
 
@@ -141,10 +143,41 @@ def test_expired_token(issuer: TokenIssuer) -> None:
 
 
 def test_token_that_expires_while_held() -> None:
-    issuer = TokenIssuer(SECRET, expires_in=1)
+    clock = ManualClock(1_700_000_000.5)
+    issuer = TokenIssuer(SECRET, expires_in=60, clock=clock)
     token = issuer.create("1")
+    assert claims(token)["iat"] == 1_700_000_000 and claims(token)["exp"] == 1_700_000_060
+    clock.set(1_700_000_059.999)
     assert issuer.verify(token)["sub"] == "1"
-    time.sleep(2.05)
+    clock.set(1_700_000_060)  # expired from `exp` on, as jsonwebtoken says
+    assert rejection(issuer, token) == {
+        "name": "NotAuthenticated", "message": "jwt expired", "code": 401, "className": "not-authenticated",
+        "data": {"name": "TokenExpiredError", "expiredAt": "2023-11-14T22:14:20.000Z"}}
+
+
+def test_times_are_checked_against_the_injected_clock() -> None:
+    clock = ManualClock(1_800_000_000)  # 2027, whatever the machine's clock says
+    issuer = TokenIssuer(SECRET, audience="cryptorobot", issuer="cryptorobot", clock=clock)
+    now = 1_800_000_000
+    future = jwt.encode({"sub": "1", "iat": now, "exp": now + 600, "nbf": now + 60, "aud": "cryptorobot",
+                         "iss": "cryptorobot"}, SECRET, algorithm="HS256")
+    assert rejection(issuer, future)["message"] == "jwt not active"
+    clock.advance(60)
+    assert issuer.verify(future)["sub"] == "1"
+    issued_later = TokenIssuer(SECRET, audience="cryptorobot", issuer="cryptorobot", clock=ManualClock(now + 3600))
+    assert rejection(issuer, issued_later.create("1"))["message"] == "jwt not active"  # `iat` ahead of our clock
+    clock.advance(600)
+    assert rejection(issuer, future)["message"] == "jwt expired"
+
+
+def test_an_expired_token_for_another_audience_is_expired_first() -> None:
+    """pyjwt (and jsonwebtoken) check the times before the audience; so do we."""
+    clock = ManualClock(1_800_000_000)
+    stranger = TokenIssuer(SECRET, audience="elsewhere", issuer="cryptorobot", expires_in=10, clock=clock)
+    token = stranger.create("1")
+    issuer = TokenIssuer(SECRET, audience="cryptorobot", issuer="cryptorobot", clock=clock)
+    assert rejection(issuer, token)["message"] == "jwt audience invalid. expected: cryptorobot"
+    clock.advance(10)
     assert rejection(issuer, token)["message"] == "jwt expired"
 
 

@@ -11,9 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-
-from cryptorobot.config import load_config
 from platform_support import STORAGES, Platform, merged
+
+from cryptorobot.clock import Clock
+from cryptorobot.config import load_config
 
 
 @pytest.fixture(params=STORAGES)
@@ -23,12 +24,13 @@ def storage(request: pytest.FixtureRequest) -> str:
 
 @pytest.fixture
 def make_platform(storage: str, tmp_path: Path, serve: Any) -> Callable[..., Awaitable[Platform]]:
-    """`await make_platform(**settings)`: the platform with settings merged over the test config."""
+    """`await make_platform(clock=None, **settings)`: the platform with settings merged over the
+    test config, on `clock` (default: the system clock)."""
     from cryptorobot.platform import create_app
 
-    async def make(**overrides: Any) -> Platform:
+    async def make(clock: Clock | None = None, **overrides: Any) -> Platform:
         settings = merged({**load_config("test", environ={}), "data_dir": str(tmp_path), "storage": storage}, overrides)
-        app = create_app(settings)
+        app = create_app(settings, clock=clock)
         return Platform(app, await serve(app))
 
     return make

@@ -10,10 +10,11 @@ from typing import Any
 import jwt
 import pytest
 import socketio
-
-from cryptorobot import Connection
-from cryptorobot.auth import authenticate
 from platform_support import PASSWORD, Platform, as_json, b64, not_authenticated, socket_login
+
+from cryptorobot import Connection, ManualClock
+from cryptorobot.auth import authenticate
+from tests.conftest import WAIT
 
 INVALID_LOGIN = not_authenticated("Invalid login")
 
@@ -126,7 +127,7 @@ async def test_token_with_alg_none(platform: Platform) -> None:
     unsigned = jwt.encode(claims, None, algorithm="none")
     assert await rejected(platform, unsigned) == (401, not_authenticated(
         "jwt signature is required", data={"name": "JsonWebTokenError"}))
-    header, payload, signature = token.split(".")
+    _header, payload, signature = token.split(".")
     relabelled = f"{b64({'alg': 'none', 'typ': 'access'})}.{payload}.{signature}"
     assert await rejected(platform, relabelled) == (401, not_authenticated(
         "invalid algorithm", data={"name": "JsonWebTokenError"}))
@@ -158,14 +159,14 @@ async def test_token_of_a_deleted_user(platform: Platform) -> None:
 async def test_token_with_a_tampered_payload(platform: Platform) -> None:
     _, ann_token = await platform.member("ann@example.com")
     bob, _ = await platform.member("bob@example.com")
-    header, payload, signature = ann_token.split(".")
+    header, _payload, signature = ann_token.split(".")
     claims = {**jwt.decode(ann_token, options={"verify_signature": False}), "sub": str(bob["_id"])}
     assert await rejected(platform, f"{header}.{b64(claims)}.{signature}") == (
         401, not_authenticated("invalid signature", data={"name": "JsonWebTokenError"}))
 
 
 async def test_token_for_another_audience(platform: Platform) -> None:
-    user, token = await platform.member("ann@example.com")
+    _user, token = await platform.member("ann@example.com")
     claims = {**jwt.decode(token, options={"verify_signature": False}), "aud": "someone-else"}
     assert await rejected(platform, forge(platform, claims)) == (401, not_authenticated(
         "jwt audience invalid. expected: cryptorobot", data={"name": "JsonWebTokenError"}))
@@ -315,8 +316,10 @@ async def test_channels_follow_the_connection(platform: Platform, sockets) -> No
     await socket.call("remove", "authentication", None, {})
     assert platform.rooms_of(connection) == ["anonymous"]
     await socket_login(socket, "ann@example.com")
+    gone = asyncio.Event()
+    platform.app.on("disconnect", lambda closed: gone.set())  # after the channels let it go
     await socket.close()
-    await asyncio.sleep(0.1)
+    await asyncio.wait_for(gone.wait(), 5)
     assert platform.rooms_of(connection) == []
 
 
@@ -360,26 +363,32 @@ async def test_logging_in_as_someone_else_leaves_the_previous_users_room(platfor
 # -- token expiry ----------------------------------------------------------------------------------
 
 async def test_an_expiring_token_disconnects_the_socket(make_platform, sockets) -> None:
-    platform = await make_platform(authentication={"jwt_options": {"expires_in": "2s"}})
+    clock = ManualClock(1_800_000_000.25)
+    platform = await make_platform(clock=clock, authentication={"jwt_options": {"expires_in": "2h"}})
     await platform.sign_up("ann@example.com")
     await platform.sign_up("bob@example.com")
     disconnects: list[Connection] = []
     platform.app.on("disconnect", disconnects.append)
     staying, leaving = await sockets(platform.http), await sockets(platform.http)
     result = await socket_login(staying, "ann@example.com")
-    leaving_exp = (await socket_login(leaving, "bob@example.com"))["authentication"]["payload"]["exp"]
+    await socket_login(leaving, "bob@example.com")
     payload = result["authentication"]["payload"]
-    assert payload["exp"] - payload["iat"] == 2
+    assert (payload["iat"], payload["exp"]) == (1_800_000_000, 1_800_007_200)
     connection = platform.connection(staying)
+    assert clock.waiters == [payload["exp"], payload["exp"]]  # one logout timer per socket
     await leaving.call("remove", "authentication", None, {})  # logging out cancels the timer
-    assert (await staying.call("find", "users", {}))[0] is None
-    assert not staying.disconnected.is_set()
-    await asyncio.wait_for(staying.disconnected.wait(), 4)
-    assert time.time() >= payload["exp"] - 0.05
+    assert clock.waiters == [payload["exp"]]
+    clock.set(payload["exp"] - 0.001)
+    assert (await staying.call("find", "users", {}))[0] is None  # still logged in
+    assert not staying.disconnected.is_set() and disconnects == []
+    clock.set(payload["exp"])
+    await asyncio.wait_for(staying.disconnected.wait(), WAIT)
     assert disconnects == [connection]
     assert platform.rooms_of(connection) == []
     assert "user" not in connection and "authentication" not in connection
     status, body = await platform.request("GET", "/users", token=result["accessToken"])
     assert (status, body["message"]) == (401, "jwt expired")
-    await asyncio.sleep(max(0.0, leaving_exp - time.time()) + 0.3)  # past the logged-out token's expiry
+    clock.advance(86400)  # far past the logged-out token's expiry: nothing was left to fire
+    assert clock.waiters == []
+    assert (await leaving.call("find", "health", {}))[0] is None  # a round trip: the socket still answers
     assert leaving.sio.connected and not leaving.disconnected.is_set()

@@ -288,7 +288,8 @@ async def test_server_side_disconnect_event_closes_the_socket(sockets, client, a
     assert not victim.sio.connected
     assert app.channel("everyone").connections == [connections[1]]
     assert await bystander.call("find", "echo", {}) == (None, {"method": "find", "query": {}})
-    await asyncio.gather(*list(app._tasks))  # the transport's close has run to its end
+    # The transport's close (a coroutine listener of `disconnect`) has run to its end.
+    await asyncio.wait_for(asyncio.gather(*app.supervisor.spawned()), WAIT)
     assert disconnects == [connections[0]]  # emitted once, not again by the closing socket
 
 

@@ -1,4 +1,4 @@
-"""OpenAPI 3.0 for every registered service, generated from the registry, never by hand.
+"""The OpenAPI 3.0 document of an App, generated from its service registry, never by hand.
 
 `openapi_spec(app)` walks `app.services`: each exposed method becomes an operation (REST's
 verb mapping, custom methods as `POST` with the `X-Service-Method` header), route
@@ -6,30 +6,14 @@ verb mapping, custom methods as `POST` with the `X-Service-Method` header), rout
 schemas, query parameters from its query schema (one parameter per field and allowed
 operator, written the way the REST transport reads them: `age[$gt]`, `type[$in][]`,
 `$sort[createdAt]`, `$select[]`), responses from its result schema (a page when the
-adapter paginates), errors in Feathers' shape, and the bearer (JWT) and API-key security
-schemes. apispec's marshmallow plugin converts the schemas.
-
-`attach_openapi(web_app, app)` serves it at `GET /openapi.json` and a Swagger UI page at
-`GET /docs`, whose scripts and styles come from the `swagger-ui-bundle` package on this
-server (nothing is fetched from the internet). App settings, all optional::
-
-    [openapi]
-    enabled = true          # false: neither route exists
-    title = "cryptorobot API"
-    version = "1.0.0"        # default: the package version
-    description = "..."
-    path = "/openapi.json"
-    docs_path = "/docs"
-
-Per service, `app.use(path, service, {"docs": {...}})` may give `description` (the tag's
-text) and `security` (an OpenAPI security requirement list for its operations, e.g. `[]`
-for a public service).
+adapter paginates) and errors in Feathers' shape. apispec's marshmallow plugin converts
+the schemas. The security schemes are the ones the app's authentication declared
+(`app.security_schemes`, filled by `cryptorobot.auth`); any one of them, or none, is
+accepted unless a service's `docs` say otherwise.
 """
 
 from __future__ import annotations
 
-import html
-import logging
 import re
 from collections.abc import Mapping
 from importlib.metadata import PackageNotFoundError, version
@@ -40,24 +24,18 @@ from apispec.ext.marshmallow import MarshmallowPlugin
 from marshmallow import Schema
 from marshmallow import fields as mfields
 
-from . import jsonutil
-from .errors import GeneralError
-from .schemas import QueryRules, data_schema_for
-from .schemas.query import INT_MAX, INT_MIN, LIST_OPERATORS, PAGE_MAX
-from .service import STANDARD_METHODS
+from ..schemas import QueryRules, data_schema_for
+from ..schemas.query import INT_MAX, INT_MIN, LIST_OPERATORS, PAGE_MAX
+from ..service import STANDARD_METHODS
 
 if TYPE_CHECKING:
-    from aiohttp import web
+    from ..app import App
+    from ..service import ServiceProxy
 
-    from .app import App
-    from .service import ServiceProxy
-
-__all__ = ["openapi_spec", "attach_openapi", "ERROR_RESPONSES", "OPENAPI_VERSION"]
-
-log = logging.getLogger("cryptorobot.openapi")
+__all__ = ["ERROR_RESPONSES", "JSON", "OPENAPI_VERSION", "openapi_settings", "openapi_spec"]
 
 OPENAPI_VERSION = "3.0.3"
-_JSON = "application/json"
+JSON = "application/json"
 
 ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     400: ("BadRequest", "Invalid data or query (`errors` holds per-field messages)."),
@@ -87,17 +65,12 @@ _ERROR_SCHEMA = {
         "errors": {"description": "Per-field messages, e.g. {\"email\": [\"Not a valid email address.\"]}."},
     },
 }
-_SECURITY_SCHEMES = {
-    "bearerAuth": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT",
-                   "description": "An access token from `POST /authentication`."},
-    "apiKey": {"type": "apiKey", "in": "header", "name": "X-API-Key", "description": "An API key."},
-}
-_DEFAULT_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}, {}]
 _OPERATOR_WORDS = {"$ne": "not equal to", "$lt": "less than", "$lte": "at most", "$gt": "greater than",
                    "$gte": "at least"}
 _VERBS = {"find": "get", "get": "get", "create": "post", "update": "put", "patch": "patch", "remove": "delete"}
 _SUMMARIES = {
-    "call": "Call a custom method of {name}", "find": "Find {name} records", "get": "Get one {name} record", "create": "Create {name} record(s)",
+    "call": "Call a custom method of {name}", "find": "Find {name} records", "get": "Get one {name} record",
+    "create": "Create {name} record(s)",
     "update": "Replace one {name} record", "patch": "Change one {name} record", "remove": "Remove one {name} record",
     "patchMany": "Change the {name} records matching the query",
     "removeMany": "Remove the {name} records matching the query",
@@ -116,7 +89,8 @@ def _package_version() -> str:
         return "0.0.0"
 
 
-def _settings(app: App) -> dict[str, Any]:
+def openapi_settings(app: App) -> dict[str, Any]:
+    """The `openapi` setting as a dict with `enabled` (`true`/absent: on, `false`: off)."""
     raw = app.get("openapi")
     if raw is None or raw is True:
         return {"enabled": True}
@@ -181,9 +155,9 @@ class _Builder:
         components.schema("Error", component=_ERROR_SCHEMA)
         for name, text in ERROR_RESPONSES.values():
             components.response(name, component={
-                "description": text, "content": {_JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
-        for name, scheme in _SECURITY_SCHEMES.items():
-            components.security_scheme(name, scheme)
+                "description": text, "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
+        for name, scheme in self.app.security_schemes.items():
+            components.security_scheme(name, dict(scheme))
 
     def schema_component(self, name: str, schema: Schema, *, role: str) -> dict[str, Any]:
         """Register `schema` as component `name` and return a `$ref` to it.
@@ -327,7 +301,7 @@ class _Builder:
                                             schema, role=role)
         if many:
             content = {"oneOf": [content, {"type": "array", "items": content}]}
-        return {"required": method in ("create", "update", "patch"), "content": {_JSON: {"schema": content}}}
+        return {"required": method in ("create", "update", "patch"), "content": {JSON: {"schema": content}}}
 
     def post_operation(self, proxy: ServiceProxy, name: str, tag: str, result: dict[str, Any],
                        select: list[dict[str, Any]], security: Any) -> dict[str, Any] | None:
@@ -342,7 +316,7 @@ class _Builder:
         summary = _SUMMARIES["create"].format(name=tag) if has_create else f"Call a custom method of {tag}"
         if has_create:
             many = _multi(proxy, "create")
-            bodies.append(self.body(proxy, "create", name, many=many)["content"][_JSON]["schema"])
+            bodies.append(self.body(proxy, "create", name, many=many)["content"][JSON]["schema"])
             created = {"oneOf": [result, {"type": "array", "items": result}]} if many and result else result
             responses = self.responses(201, "The created record(s).", created, ())
         if custom:
@@ -352,18 +326,18 @@ class _Builder:
                 "schema": {"type": "string", "enum": custom},
                 "description": "Call this custom method instead of `create`.",
             })
-            bodies += [self.body(proxy, method, name, many=False)["content"][_JSON]["schema"] for method in custom]
+            bodies += [self.body(proxy, method, name, many=False)["content"][JSON]["schema"] for method in custom]
             responses.update(self.responses(200, "The custom method's result.", {}, ()))
         responses.update(_error_refs(_WRITE_ERRORS))
         op = self.operation("create" if has_create else "call", name, tag, security, parameters=parameters,
                             responses=responses, body={"required": has_create and not custom, "content": {
-                                _JSON: {"schema": bodies[0] if len(bodies) == 1 else {"anyOf": bodies}}}})
+                                JSON: {"schema": bodies[0] if len(bodies) == 1 else {"anyOf": bodies}}}})
         op["summary"] = summary
         return op
 
     @staticmethod
     def responses(status: int, text: str, schema: dict[str, Any], errors: tuple[int, ...]) -> dict[str, Any]:
-        return {str(status): {"description": text, "content": {_JSON: {"schema": schema}}}, **_error_refs(errors)}
+        return {str(status): {"description": text, "content": {JSON: {"schema": schema}}}, **_error_refs(errors)}
 
     def query_parameters(self, proxy: ServiceProxy) -> dict[str, list[dict[str, Any]]]:
         """Query parameters as the REST transport reads them (qs syntax), by group:
@@ -421,84 +395,11 @@ class _Builder:
             self.spec.path(path=location, operations=operations, parameters=parameters)
         spec = self.spec.to_dict()
         spec["tags"] = self.tags
-        spec["security"] = _DEFAULT_SECURITY
+        if self.app.security_schemes:  # any declared scheme, or none (public services)
+            spec["security"] = [*({name: []} for name in self.app.security_schemes), {}]
         return spec
 
 
 def openapi_spec(app: App, settings: Mapping[str, Any] | None = None) -> dict[str, Any]:
     """The OpenAPI 3.0 document for every service registered on `app`, as a dict."""
-    return _Builder(app, _settings(app) if settings is None else settings).build()
-
-
-_DOCS_PAGE = """<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}</title>
-<link rel="stylesheet" href="{static}/swagger-ui.css">
-<style>body {{ margin: 0; }}</style>
-</head>
-<body>
-<div id="swagger-ui"></div>
-<script src="{static}/swagger-ui-bundle.js"></script>
-<script>
-window.ui = SwaggerUIBundle({{
-  url: {spec_url}, dom_id: "#swagger-ui", deepLinking: true,
-  validatorUrl: null, tryItOutEnabled: false
-}});
-</script>
-</body>
-</html>
-"""
-
-
-def attach_openapi(web_app: web.Application, app: App) -> None:
-    """Add `GET /openapi.json` and `GET /docs` (unless the `openapi` setting disables them).
-
-    Call before the REST transport attaches its catch-all route.
-    """
-    from aiohttp import web
-
-    settings = _settings(app)
-    if not settings.get("enabled", True):
-        return
-    spec_path = str(settings.get("path") or "/openapi.json")
-    docs_path = str(settings.get("docs_path") or "/docs").rstrip("/")
-    cache: dict[str, Any] = {}
-
-    def document() -> str:
-        services = tuple(app.services.values())
-        if cache.get("services") != services:
-            cache["text"] = jsonutil.dumps(openapi_spec(app, settings))
-            cache["services"] = services
-        return cache["text"]
-
-    async def spec_handler(_: web.Request) -> web.Response:
-        try:
-            text = document()
-        except Exception:
-            log.exception("building the OpenAPI document failed")
-            return web.Response(status=500, text=jsonutil.dumps(GeneralError("Internal server error").to_json()),
-                                content_type=_JSON)
-        return web.Response(text=text, content_type=_JSON, headers={"Access-Control-Allow-Origin": "*"})
-
-    web_app.router.add_get(spec_path, spec_handler)
-
-    try:
-        from swagger_ui_bundle import swagger_ui_path
-    except ImportError:  # the page needs the package; the JSON does not
-        log.warning("swagger-ui-bundle is not installed: %s is not served", docs_path)
-        return
-    page = _DOCS_PAGE.format(
-        title=html.escape(str(settings.get("title") or "cryptorobot API")),
-        static=html.escape(f"{docs_path}/static"),
-        spec_url=jsonutil.dumps(spec_path).replace("<", "\\u003c"),
-    )
-
-    async def docs_handler(_: web.Request) -> web.Response:
-        return web.Response(text=page, content_type="text/html")
-
-    web_app.router.add_get(docs_path, docs_handler)
-    web_app.router.add_get(docs_path + "/", docs_handler)
-    web_app.router.add_static(docs_path + "/static", swagger_ui_path)
+    return _Builder(app, openapi_settings(app) if settings is None else settings).build()
