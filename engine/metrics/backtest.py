@@ -25,7 +25,7 @@ from .drawdown import drawdown
 from .equity import check_series, equity_stats
 from .periods import Periodicity
 from .trades import Trades
-from .tradestats import trade_stats
+from .tradestats import profit_totals, trade_stats
 
 __all__ = ["STAT_NAMES", "Stats", "backtest_stats"]
 
@@ -72,7 +72,7 @@ def backtest_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray
     beta = _beta(equity, close)
     market = {
         "Exposure Time [%]": _exposure(trades.entry_bar, trades.exit_bar, count) * 100,
-        "Commissions [$]": float(np.sum(trades.commissions)),
+        "Commissions [$]": profit_totals(trades).fees,
         "Buy & Hold Return [%]": float(buy_and_hold),
         "Alpha [%]": float(equity_part["Return [%]"] - beta * buy_and_hold),
         "Beta": float(beta),

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from backtesting import Backtest, Strategy
+from backtesting._stats import compute_stats
 from backtesting._util import _indicator_warmup_nbars
 from backtesting.lib import FractionalBacktest, crossover
 from backtesting.test import BTCUSD, EURUSD, GOOG, SMA
@@ -127,6 +128,17 @@ def run(dataset: str, strategy: type[Strategy], *, cash: float, finalize: bool =
         warnings.simplefilter("ignore")
         backtest = backtest_class(data, strategy, cash=cash, commission=COMMISSION, finalize_trades=finalize)
         return Run(data, backtest.run(**params))
+
+
+def reference_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray, trades: Trades) -> pd.Series:
+    """backtesting.py's `compute_stats` on the same input (its trade-table form, microsecond index)."""
+    index = pd.DatetimeIndex(timestamps.astype("datetime64[ms]")).as_unit("us")
+    table = pd.DataFrame({
+        "EntryBar": trades.entry_bar, "ExitBar": trades.exit_bar, "PnL": trades.pnl, "ReturnPct": trades.returns,
+        "Duration": index[trades.exit_bar] - index[trades.entry_bar]})
+    with np.errstate(all="ignore"):
+        return compute_stats(trades=table, equity=equity, ohlc_data=pd.DataFrame({"Close": close}, index=index),
+                             strategy_instance=None)
 
 
 def differences(ours: dict[str, Any], theirs: pd.Series, rel: float = 1e-9) -> list[str]:

@@ -9,13 +9,12 @@ from typing import Any
 import numpy as np
 import pandas as pd
 import pytest
-from backtesting._stats import compute_stats
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.metrics import Trades, backtest_stats
 from engine.metrics.periods import MS_PER_DAY, Periodicity, bucket_ids, bucket_last
-from tests.engine.backtesting_reference import differences
+from tests.engine.backtesting_reference import differences, reference_stats
 
 # backtesting.py 0.6.6 calls a DatetimeIndex accessor that pandas 3 deprecates.
 pytestmark = pytest.mark.filterwarnings("ignore:.*dayofweek is deprecated")
@@ -60,17 +59,6 @@ def backtests(draw: Any) -> dict[str, Any]:
                     entry_price=np.ones(count), exit_price=np.ones(count), size=np.ones(count), pnl=pnl,
                     returns=returns, commissions=np.zeros(count))
     return {"timestamps": times, "close": curve(draw, size), "equity": curve(draw, size), "trades": trades}
-
-
-def reference_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray, trades: Trades) -> pd.Series:
-    """backtesting.py's `compute_stats` on the same input (its trade-table form, microsecond index)."""
-    index = pd.DatetimeIndex(timestamps.astype("datetime64[ms]")).as_unit("us")
-    table = pd.DataFrame({
-        "EntryBar": trades.entry_bar, "ExitBar": trades.exit_bar, "PnL": trades.pnl, "ReturnPct": trades.returns,
-        "Duration": index[trades.exit_bar] - index[trades.entry_bar]})
-    with np.errstate(all="ignore"):
-        return compute_stats(trades=table, equity=equity, ohlc_data=pd.DataFrame({"Close": close}, index=index),
-                             strategy_instance=None)
 
 
 @settings(max_examples=int(os.environ.get("METRICS_EXAMPLES", 300)), deadline=None)
