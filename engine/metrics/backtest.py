@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 import numpy as np
 
 from .drawdown import drawdown
-from .equity import check_series, equity_stats
+from .equity import check_series, checked_equity_stats
 from .periods import Periodicity
 from .trades import Trades
 from .tradestats import profit_totals, trade_stats
@@ -67,7 +67,7 @@ def backtest_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray
     if len(trades) and (trades.entry_bar.min() < 0 or trades.exit_bar.max() >= count):
         raise ValueError("trade bars outside the series")
     periodicity = Periodicity.of(timestamps)
-    equity_part = equity_stats(timestamps, equity, periodicity=periodicity, dd=drawdown(equity))
+    equity_part = checked_equity_stats(timestamps, equity, periodicity, drawdown(equity))
     buy_and_hold = (close[-1] - close[warmup_bars]) / close[warmup_bars] * 100
     beta = _beta(equity, close)
     market = {

@@ -16,7 +16,7 @@ from .periods import MS_PER_DAY, Periodicity, utc_datetime
 from .returns import annualised_returns, period_returns
 from .wire import python_scalars
 
-__all__ = ["check_series", "equity_stats"]
+__all__ = ["check_series", "checked_equity_stats", "equity_stats"]
 
 
 def check_series(timestamps: np.ndarray, *values: np.ndarray) -> tuple[np.ndarray, ...]:
@@ -36,8 +36,7 @@ def check_series(timestamps: np.ndarray, *values: np.ndarray) -> tuple[np.ndarra
     return (times, *arrays)
 
 
-def equity_stats(timestamps: np.ndarray, equity: np.ndarray, *, periodicity: Periodicity | None = None,
-                 dd: Drawdown | None = None) -> dict[str, Any]:
+def equity_stats(timestamps: np.ndarray, equity: np.ndarray) -> dict[str, Any]:
     """backtesting.py's equity statistics of `equity` (float64, shape (n,)) at `timestamps`
     (UTC epoch ms, int64, shape (n,), ascending; need not be regular).
 
@@ -46,12 +45,15 @@ def equity_stats(timestamps: np.ndarray, equity: np.ndarray, *, periodicity: Per
     Sharpe Ratio, Sortino Ratio, Calmar Ratio, Max. Drawdown [%], Avg. Drawdown [%] (floats,
     NaN/inf where backtesting.py has them), Max. Drawdown Duration, Avg. Drawdown Duration
     (timedeltas rounded up to the data's resolution, None when there is no drawdown episode).
-    `periodicity` and `dd` may be passed when the caller has them already.
     ValueError for arrays that `check_series` refuses.
     """
     timestamps, equity = check_series(timestamps, equity)
-    periodicity = periodicity or Periodicity.of(timestamps)
-    dd = dd or drawdown(equity)
+    return checked_equity_stats(timestamps, equity, Periodicity.of(timestamps), drawdown(equity))
+
+
+def checked_equity_stats(timestamps: np.ndarray, equity: np.ndarray, periodicity: Periodicity,
+                         dd: Drawdown) -> dict[str, Any]:
+    """`equity_stats` of arrays `check_series` has passed, with their periodicity and drawdown."""
     annual = annualised_returns(period_returns(timestamps, equity, periodicity), periodicity.periods_per_year)
     duration_ms = int(timestamps[-1] - timestamps[0])
     final, first = equity[-1], equity[0]

@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 
-from .equity import check_series, equity_stats
+from .drawdown import drawdown
+from .equity import check_series, checked_equity_stats
 from .periods import Periodicity, day_numbers
 from .trades import Trades
 from .tradestats import profit_totals, trade_stats
@@ -39,7 +40,8 @@ def portfolio_performance(balance_time: np.ndarray, balance: np.ndarray, trades:
     """
     balance_time, balance = check_series(balance_time, balance)
     periodicity = Periodicity.of(balance_time)
-    history, closed = equity_stats(balance_time, balance, periodicity=periodicity), trade_stats(trades, periodicity)
+    history = checked_equity_stats(balance_time, balance, periodicity, drawdown(balance))
+    closed = trade_stats(trades, periodicity)
     totals = profit_totals(trades)
     count = len(trades)
     return {

@@ -10,8 +10,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from engine.metrics import STAT_NAMES, Trades, backtest_stats, haas_orders, haas_results, to_wire
-from tests.engine.backtesting_reference import NoTrades, SmaCrossLong, run
+from engine.metrics import STAT_NAMES, Trades, backtest_stats, equity_stats, haas_orders, haas_results, to_wire
+from tests.engine.backtesting_reference import NoTrades, SmaCrossLong, differences, reference_stats, run
 
 
 def test_haas_results_of_a_backtest_agree_with_its_trade_table() -> None:
@@ -107,6 +107,15 @@ def test_trade_columns_must_match() -> None:
                commissions=[0], entry_bar=[0])
 
 
-def test_a_single_bar_has_statistics_too() -> None:
+@pytest.mark.filterwarnings("ignore:.*dayofweek is deprecated")  # backtesting.py 0.6.6 under pandas 3
+def test_a_single_bar_has_backtesting_py_s_statistics_too() -> None:
     stats = backtest_stats(**_inputs(1))
     assert stats["Duration"] == timedelta(0) and stats["Return [%]"] == 0 and math.isnan(stats["Beta"])
+    assert differences(stats, reference_stats(**_inputs(1))) == []
+
+
+def test_equity_stats_are_the_equity_part_of_backtest_stats() -> None:
+    inputs = run("GOOG", SmaCrossLong, cash=10_000).inputs()
+    whole = backtest_stats(**inputs)
+    part = equity_stats(inputs["timestamps"], inputs["equity"])
+    assert part == {name: whole[name] for name in part} and len(part) == 16
