@@ -56,7 +56,7 @@ def backtest_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray
     Values: datetimes for Start/End, timedeltas for durations (None when undefined), int for
     `# Trades`, floats otherwise, NaN/inf where backtesting.py has them. `to_wire` makes it JSON.
     ValueError for mismatched shapes, NaN in the series, unsorted timestamps, trades without
-    bars or outside the series, or a warm-up beyond the last bar.
+    bars, outside the series or exiting before entering, or a warm-up beyond the last bar.
     """
     timestamps, close, equity = check_series(timestamps, close, equity)
     count = len(timestamps)
@@ -66,6 +66,8 @@ def backtest_stats(timestamps: np.ndarray, close: np.ndarray, equity: np.ndarray
         raise ValueError("backtest trades need entry_bar and exit_bar")
     if len(trades) and (trades.entry_bar.min() < 0 or trades.exit_bar.max() >= count):
         raise ValueError("trade bars outside the series")
+    if np.any(trades.exit_bar < trades.entry_bar):
+        raise ValueError("a trade exits before it enters")
     periodicity = Periodicity.of(timestamps)
     equity_part = checked_equity_stats(timestamps, equity, periodicity, drawdown(equity))
     buy_and_hold = (close[-1] - close[warmup_bars]) / close[warmup_bars] * 100

@@ -75,6 +75,19 @@ class Trades:
             return cls.empty()
         return cls(**{name: np.asarray([row[name] for row in rows]) for name in names})
 
+    @classmethod
+    def from_fills(cls, *, entry_time: Any, exit_time: Any, entry_price: Any, exit_price: Any, size: Any,
+                   commissions: Any, entry_bar: Any = None, exit_bar: Any = None) -> Trades:
+        """Trades whose `pnl` and `returns` follow from their fills, by backtesting.py's
+        `Trade.pl` and `Trade.pl_pct`: `pnl = size * (exit - entry) - commissions`,
+        `returns = sign(size) * (exit / entry - 1) - commissions / (|size| * entry)`."""
+        size, commissions = np.asarray(size, dtype=np.float64), np.asarray(commissions, dtype=np.float64)
+        entry, exit_ = np.asarray(entry_price, dtype=np.float64), np.asarray(exit_price, dtype=np.float64)
+        return cls(entry_time=entry_time, exit_time=exit_time, entry_price=entry, exit_price=exit_, size=size,
+                   pnl=size * (exit_ - entry) - commissions,
+                   returns=np.copysign(1.0, size) * (exit_ / entry - 1) - commissions / (np.abs(size) * entry),
+                   commissions=commissions, entry_bar=entry_bar, exit_bar=exit_bar)
+
     @property
     def durations_ms(self) -> np.ndarray:
         """Exit time minus entry time per trade, in ms (int64)."""

@@ -15,12 +15,14 @@ __all__ = ["python_scalars", "to_wire"]
 
 
 def to_wire(value: Any) -> Any:
-    """`value` (a statistics mapping, or lists/mappings of them) as plain JSON values.
+    """`value` (a statistics mapping, or lists, mappings and numpy arrays of values) as
+    plain JSON values.
 
     Keys are kept (backtesting.py's names stay the keys). NaN and +-inf become None (JSON
-    null); datetimes become UTC epoch milliseconds (int; naive ones are taken as UTC); timedeltas become milliseconds
-    (int when whole, which they are for any data at one-millisecond resolution or coarser,
-    else float); numpy scalars become Python numbers.
+    null); datetimes become UTC epoch milliseconds (int; naive ones are taken as UTC);
+    timedeltas become milliseconds (int when whole, which they are for any data at
+    one-millisecond resolution or coarser, else float); numpy scalars and arrays become
+    Python numbers and lists (an equity curve: one vectorised pass).
     """
     if isinstance(value, Mapping):
         return {key: to_wire(item) for key, item in value.items()}
@@ -35,7 +37,13 @@ def to_wire(value: Any) -> Any:
     if isinstance(value, timedelta):
         whole, rest = divmod(value, _MS)
         return whole if not rest else value / _MS
-    if isinstance(value, Sequence) and not isinstance(value, str):
+    if isinstance(value, np.ndarray) and value.dtype.kind == "f":
+        cells = value.astype(object)
+        cells[~np.isfinite(value)] = None
+        return cells.tolist()
+    if isinstance(value, np.ndarray) and value.dtype.kind in "iub":
+        return value.tolist()
+    if isinstance(value, Sequence | np.ndarray) and not isinstance(value, str):
         return [to_wire(item) for item in value]
     return value
 

@@ -11,7 +11,7 @@ import math
 import numpy as np
 import pytest
 
-from engine.metrics import backtest_stats, to_wire
+from engine.metrics import Trades, backtest_stats, to_wire
 from tests.engine.backtesting_reference import (
     NoTrades,
     Pyramid,
@@ -19,6 +19,7 @@ from tests.engine.backtesting_reference import (
     SmaCrossReversing,
     Winners,
     differences,
+    ms,
     run,
 )
 
@@ -54,6 +55,18 @@ def test_every_statistic_equals_backtesting_py(dataset: str, strategy: type, cas
     reference = run(dataset, strategy, cash=cash, finalize=finalize, fractional=fractional,
                     **_params(strategy, dataset))
     assert differences(backtest_stats(**reference.inputs()), reference.stats) == []
+
+
+@pytest.mark.parametrize(("dataset", "fractional"), [("BTCUSD", True), ("GOOG", False), ("EURUSD", False)])
+def test_trades_from_fills_have_backtesting_py_s_pnl_and_returns(dataset: str, fractional: bool) -> None:
+    table = run(dataset, SmaCrossReversing, cash=100_000, finalize=True, fractional=fractional,
+                **SMA_PERIODS[dataset]).stats["_trades"]
+    trades = Trades.from_fills(entry_time=ms(table.EntryTime), exit_time=ms(table.ExitTime),
+                               entry_price=table.EntryPrice, exit_price=table.ExitPrice, size=table.Size,
+                               commissions=table.Commission)
+    assert len(trades) > 2 and (trades.size < 0).any()
+    np.testing.assert_allclose(trades.pnl, table.PnL, rtol=1e-9)
+    np.testing.assert_allclose(trades.returns, table.ReturnPct, rtol=1e-9)
 
 
 @pytest.mark.parametrize("dataset", ["BTCUSD", "GOOG", "EURUSD"])

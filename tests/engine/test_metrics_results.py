@@ -74,6 +74,8 @@ def test_wire_form_is_json_with_ms_times_and_null_for_undefined() -> None:
     assert isinstance(wire["Avg. Drawdown Duration"], int) and isinstance(wire["# Trades"], int)
     assert to_wire({"a": [math.inf, -math.inf, math.nan, np.float64(1.5), np.int64(2)]}) == {"a": [None, None, None, 1.5, 2]}
     assert to_wire(timedelta(microseconds=1500)) == 1.5
+    assert to_wire({"equity": np.array([1.0, np.nan, np.inf]), "bars": np.arange(2)}) == {
+        "equity": [1.0, None, None], "bars": [0, 1]}
     assert to_wire(datetime(1970, 1, 1, 0, 0, 1)) == 1000 == to_wire(datetime(1970, 1, 1, 0, 0, 1, tzinfo=UTC))
 
 
@@ -92,6 +94,8 @@ def _inputs(bars: int = 5) -> dict:
                                       "pnl": 0, "returns": 0, "commissions": 0}])}, "entry_bar"),
     ({"trades": Trades(entry_bar=[3], exit_bar=[5], entry_time=[0], exit_time=[1], entry_price=[1], exit_price=[1],
                        size=[1], pnl=[0], returns=[0], commissions=[0])}, "outside"),
+    ({"trades": Trades(entry_bar=[3], exit_bar=[2], entry_time=[0], exit_time=[1], entry_price=[1], exit_price=[1],
+                       size=[1], pnl=[0], returns=[0], commissions=[0])}, "exits before"),
 ])
 def test_bad_input_is_a_value_error(change: dict, message: str) -> None:
     with pytest.raises(ValueError, match=message):
