@@ -60,10 +60,10 @@ class ImportReport:
 
 def timestamps_ms(column: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Epoch numbers (unit by magnitude) or ISO 8601 text as UTC ms: `(int64 ms, readable
-    mask, how they were read)`."""
+    mask, how they were read)`. A column of mostly numbers is numbers; the rest are unreadable."""
     series = pd.Series(column)
-    numeric = pd.to_numeric(series, errors="coerce") if series.dtype == object else series
-    if pd.api.types.is_numeric_dtype(numeric) and numeric.notna().sum() >= series.notna().sum():
+    numeric = series if pd.api.types.is_numeric_dtype(series) else pd.to_numeric(series, errors="coerce")
+    if pd.api.types.is_numeric_dtype(numeric) and numeric.notna().sum() * 2 > series.notna().sum():  # mostly numbers
         values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
         readable = np.isfinite(values)
         magnitude = float(np.abs(values[readable]).max()) if readable.any() else 0.0
@@ -94,7 +94,8 @@ def read_candle_file(path: str | Path, timeframe_text: str, *, align: str = "str
     except (OSError, ValueError, UnicodeDecodeError, pd.errors.ParserError, pd.errors.EmptyDataError) as failure:
         if isinstance(failure, InvalidData):
             raise
-        raise InvalidData(f"Can not read {path.name}: {failure}", path=str(path)) from None
+        reason = "the file is empty" if isinstance(failure, pd.errors.EmptyDataError) else str(failure)
+        raise InvalidData(f"Can not read {path.name}: {reason}", path=str(path)) from None
     ms, readable, how = timestamps_ms(table["timestamp"])
     volume_known = "volume" in table
     volume = table["volume"] if volume_known else np.full(len(ms), np.nan)
