@@ -19,7 +19,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> App:
     """The platform app, configured from `settings` or from the config files and environment."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, health, users
+    from services import api_keys, candles, health, users
     from services.errors import translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
@@ -30,6 +30,7 @@ def create_app(settings: Mapping[str, Any] | None = None) -> App:
     health.register(app)
     users.register(app)
     api_keys.register(app)
+    candles.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app

@@ -34,7 +34,7 @@ import numpy as np
 
 from ..errors import InvalidData, InvalidTimeframe
 from .chunks import ChunkMeta, chunk_number, decode, describe, encode
-from .gaps import Gap, gaps_between, overlapping
+from .gaps import Gap, find_gaps, gaps_between, overlapping
 from .resample import resample
 from .series import FIELDS, Candles
 from .timeframes import Timeframe, timeframe
@@ -115,11 +115,14 @@ class WriteReport:
 @dataclass(frozen=True)
 class Page:
     """One page of a series: `total` candles in the asked range, `candles` the page itself
-    (newest first when asked descending), `source` the stored timeframe they come from."""
+    (newest first when asked descending), `source` the stored timeframe they come from, and
+    the `gaps` that follow one of the page's candles (so each gap of a range is on exactly
+    one of its pages: the one holding the candle before it)."""
 
     total: int
     candles: Candles
     source: str | None
+    gaps: list[Gap] = field(default_factory=list)
 
 
 class StoreConflict(Exception):
@@ -283,13 +286,16 @@ class CandleStore(ABC):
             candles = self._resampled(key, key.with_timeframe(source), start, end)
             total = len(candles)
             lo, hi = _window(total, skip, limit, descending)
-            return Page(total, _ordered(candles[lo:hi], descending), source)
-        return Page(*_retry(lambda: self._stored_page(key, start, end, skip, limit, descending)), source)
+            return Page(total, _ordered(candles[lo:hi], descending), source,
+                        _following(find_gaps(candles.timestamp, key.frame), candles[lo:hi], key.frame))
+        total, candles, gaps = _retry(lambda: self._stored_page(key, start, end, skip, limit, descending))
+        return Page(total, candles, source, gaps)
 
     def _stored_page(self, key: SeriesKey, start: int | None, end: int | None, skip: int, limit: int | None,
-                     descending: bool) -> tuple[int, Candles]:
+                     descending: bool) -> tuple[int, Candles, list[Gap]]:
         with self._reading(key) as reader:
-            metas = [meta for meta in reader.directory() if meta.touches(start, end)]
+            directory = reader.directory()
+            metas = [meta for meta in directory if meta.touches(start, end)]
             edges = reader.load([meta.number for meta in metas if not meta.within(start, end)])
             counts = [meta.count if meta.within(start, end)
                       else len(decode(key.timeframe, [edges[meta.number]]).slice(start, end)) for meta in metas]
@@ -300,10 +306,19 @@ class CandleStore(ABC):
             missing = [metas[i].number for i in needed if metas[i].number not in edges]
             blobs = {**edges, **reader.load(missing)}
         if not needed:
-            return total, Candles.empty(key.timeframe)
+            return total, Candles.empty(key.timeframe), []
         span = decode(key.timeframe, [blobs[metas[i].number] for i in needed]).slice(start, end)
         base = int(offsets[needed[0]])
-        return total, _ordered(span[lo - base:hi - base], descending)
+        page = span[lo - base:hi - base]
+        return total, _ordered(page, descending), _following(_series_gaps(directory, key.frame), page, key.frame)
+
+
+def _following(gaps: list[Gap], page: Candles, frame: Timeframe) -> list[Gap]:
+    """The gaps that start right after one of `page`'s candles (in time order)."""
+    if not len(page):
+        return []
+    first, last = int(page.timestamp.min()), int(page.timestamp.max())
+    return [gap for gap in gaps if first < gap.start <= frame.next_open(last)]
 
 
 def _window(total: int, skip: int, limit: int | None, descending: bool) -> tuple[int, int]:

@@ -102,6 +102,15 @@ def test_reads_and_pages_cover_exactly_the_asked_range(store) -> None:
         newest = store.page(KEY, start, end, skip=skip, limit=limit, descending=True)
         assert newest.total == len(in_range)
         assert_same(newest.candles, in_range[::-1][skip:stop])
+    # each gap is on the page holding the candle before it
+    gap_50 = Gap(START + 50 * MINUTE, START + 51 * MINUTE, 1)
+    gap_2100 = Gap(START + 2100 * MINUTE, START + 2102 * MINUTE, 2)
+    first = store.page(KEY, start, end, limit=10)  # candles 40..49: the gap follows 49
+    assert first.candles.timestamp[-1] == START + 49 * MINUTE and first.gaps == [gap_50]
+    assert store.page(KEY, start, end, skip=10, limit=10).gaps == []
+    assert store.page(KEY, start, end, skip=len(in_range) - 10, limit=10, descending=True).gaps == [gap_50]
+    assert store.page(KEY, start, end, skip=2000, limit=100).gaps == [gap_2100]
+    assert store.page(KEY, start, end, limit=3, descending=True).gaps == []
 
 
 def test_unclean_candles_are_refused_and_nothing_is_written(store) -> None:
