@@ -1,6 +1,7 @@
 """Composition root of the trading platform: the only kernel module that imports the platform.
 
-`cryptorobot serve` without `--app` serves `create_app()`.
+`cryptorobot serve` without `--app` serves `create_app()`; `add_platform_commands` adds the
+platform's subcommands to the `cryptorobot` command (`cryptorobot candles ...`).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from typing import Any
 from .app import App
 from .config import load_config
 
-__all__ = ["create_app"]
+__all__ = ["add_platform_commands", "create_app"]
 
 
 def create_app(settings: Mapping[str, Any] | None = None) -> App:
@@ -34,3 +35,10 @@ def create_app(settings: Mapping[str, Any] | None = None) -> App:
     configure_authentication(app)
     setup_channels(app)
     return app
+
+
+def add_platform_commands(commands: Any) -> None:
+    """Add the platform's subcommands to the `cryptorobot` command's argparse subparsers."""
+    from services.candles.commands import add_candle_commands
+
+    add_candle_commands(commands)

@@ -9,12 +9,12 @@ from __future__ import annotations
 
 from cryptorobot import App
 
-from .service import CandlesService, SeriesService, use_candle_services
-from .store import candle_store
-
-__all__ = ["CandlesService", "SeriesService", "candle_store", "register"]
+__all__ = ["register"]
 
 
 def register(app: App) -> None:
     """Register `candles` and `candles/series` on the store the app's settings name."""
+    from .service import use_candle_services  # here: `cryptorobot --help` need not load numpy and pandas
+    from .store import candle_store
+
     use_candle_services(app, candle_store(app.settings))

@@ -41,7 +41,7 @@ from engine.candles import CandleStore, Page, SeriesKey
 from hooks import authenticate
 
 __all__ = ["CandleQuerySchema", "CandleResultSchema", "CandlesService", "SeriesQuerySchema", "SeriesResultSchema",
-           "SeriesService", "Timestamp", "use_candle_services"]
+           "SeriesService", "Timestamp", "instant_ms", "use_candle_services"]
 
 KEY_FIELDS = ("exchange", "symbol", "timeframe")
 FIXED = {"operators": (), "sortable": False, "selectable": False}
@@ -49,9 +49,27 @@ FIXED = {"operators": (), "sortable": False, "selectable": False}
 _INTEGER = re.compile(r"[+-]?[0-9]{1,19}\Z")
 
 
+def instant_ms(value: Any) -> int:
+    """UTC epoch milliseconds from an integer (or its text) or an ISO 8601 date (`2024-01-01`,
+    `2024-01-01T12:00:00Z`; without an offset: UTC). ValueError for anything else."""
+    if type(value) is float and value.is_integer():
+        value = int(value)
+    if isinstance(value, str) and _INTEGER.match(value.strip()):
+        value = int(value.strip())
+    if type(value) is int:
+        if not INT_MIN <= value <= INT_MAX:
+            raise ValueError("out of range")
+        return value
+    if not isinstance(value, str):
+        raise ValueError("not a timestamp")
+    instant = dt.datetime.fromisoformat(value.strip().upper())
+    if instant.tzinfo is None:
+        instant = instant.replace(tzinfo=dt.UTC)
+    return int(instant.timestamp() * 1000)
+
+
 class Timestamp(fields.Field):
-    """UTC epoch milliseconds; ISO 8601 dates are welcome too (`2024-01-01`, `...T12:00:00Z`;
-    without an offset: UTC)."""
+    """A query value in UTC epoch milliseconds; ISO 8601 dates are welcome too (`instant_ms`)."""
 
     default_error_messages = {"invalid": "Not a timestamp: epoch milliseconds or an ISO 8601 date."}  # noqa: RUF012
 
@@ -61,23 +79,12 @@ class Timestamp(fields.Field):
         super().__init__(metadata=metadata, **kwargs)
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> int:
-        if type(value) is float and value.is_integer():
-            value = int(value)
-        if isinstance(value, str) and _INTEGER.match(value.strip()):
-            value = int(value.strip())
-        if type(value) is int:
-            if not INT_MIN <= value <= INT_MAX:
-                raise self.make_error("invalid")
-            return value
-        if isinstance(value, str):
-            try:
-                instant = dt.datetime.fromisoformat(value.strip().upper())
-            except ValueError:
-                raise self.make_error("invalid") from None
-            if instant.tzinfo is None:
-                instant = instant.replace(tzinfo=dt.UTC)
-            return int(instant.timestamp() * 1000)
-        raise self.make_error("invalid")
+        if isinstance(value, bool):
+            raise self.make_error("invalid")
+        try:
+            return instant_ms(value)
+        except (ValueError, OverflowError):
+            raise self.make_error("invalid") from None
 
 
 class CandleQuerySchema(QuerySchema):
