@@ -39,6 +39,8 @@ __all__ = ["ImportReport", "read_candle_file", "timestamps_ms"]
 
 PRICES = ("open", "high", "low", "close")
 TIME_COLUMNS = ("timestamp", "date", "datetime", "time", "open_time", "opentime", "open time", "unnamed: 0", "")
+SAMPLE_ROWS = 100
+"""Values looked at to tell a column of numbers from a column of dates."""
 UNITS = ((1e11, "seconds", 1000.0), (1e14, "milliseconds", 1.0), (1e17, "microseconds", 1e-3),
          (float("inf"), "nanoseconds", 1e-6))
 
@@ -60,18 +62,25 @@ class ImportReport:
 
 def timestamps_ms(column: pd.Series | np.ndarray) -> tuple[np.ndarray, np.ndarray, str]:
     """Epoch numbers (unit by magnitude) or ISO 8601 text as UTC ms: `(int64 ms, readable
-    mask, how they were read)`. A column of mostly numbers is numbers; the rest are unreadable."""
+    mask, how they were read)`. A column whose first values are mostly numbers is numbers;
+    the rest of its values that are not are unreadable."""
     series = pd.Series(column)
-    numeric = series if pd.api.types.is_numeric_dtype(series) else pd.to_numeric(series, errors="coerce")
-    if pd.api.types.is_numeric_dtype(numeric) and numeric.notna().sum() * 2 > series.notna().sum():  # mostly numbers
-        values = numeric.to_numpy(dtype=np.float64, na_value=np.nan)
+    if not pd.api.types.is_numeric_dtype(series):
+        sample = series.dropna().head(SAMPLE_ROWS)
+        if pd.to_numeric(sample, errors="coerce").notna().sum() * 2 > len(sample):
+            series = pd.to_numeric(series, errors="coerce")
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
         readable = np.isfinite(values)
         magnitude = float(np.abs(values[readable]).max()) if readable.any() else 0.0
         _, unit, factor = next(unit for unit in UNITS if magnitude < unit[0])
         ms = np.zeros(len(values), dtype=np.int64)
         ms[readable] = np.rint(values[readable] * factor).astype(np.int64)
         return ms, readable, f"epoch {unit}"
-    dates = pd.to_datetime(series.astype(str).str.strip(), utc=True, errors="coerce", format="ISO8601")
+    dates = pd.to_datetime(series, utc=True, errors="coerce", format="ISO8601")
+    if dates.isna().any():  # a second chance for values padded with spaces
+        dates = dates.fillna(pd.to_datetime(series[dates.isna()].astype(str).str.strip(), utc=True, errors="coerce",
+                                            format="ISO8601"))
     instants = dates.dt.tz_convert(None).to_numpy(dtype="datetime64[ms]")
     readable = ~np.isnat(instants)
     return np.where(readable, instants.astype(np.int64), 0), readable, "ISO 8601 dates (UTC unless an offset is given)"

@@ -136,8 +136,8 @@ def _bounds(condition: Any) -> tuple[int | None, int | None]:
     return max(starts, default=None), min(ends, default=None)
 
 
-class CandlesService:
-    """`find` over a candle store (see the module documentation)."""
+class _StoreReader:
+    """A read-only service over a candle store, paginated by `paginate` (`default`, `max`)."""
 
     def __init__(self, store: CandleStore, paginate: dict[str, int]) -> None:
         self.store = store
@@ -147,6 +147,14 @@ class CandlesService:
         """Pagination, as adapters report it (the OpenAPI document shows pages)."""
         return {"paginate": self.paginate}
 
+    def window(self, query: dict[str, Any]) -> tuple[int | None, int]:
+        """The page's `(limit, skip)`."""
+        return page_limit(query.get("$limit"), self.paginate), query.get("$skip") or 0
+
+
+class CandlesService(_StoreReader):
+    """`find` over a candle store (see the module documentation); closes the store at teardown."""
+
     async def find(self, params: dict[str, Any]) -> dict[str, Any]:
         query = params.get("query") or {}
         missing = {name: ["Missing data for required field."] for name in KEY_FIELDS if not query.get(name)}
@@ -154,8 +162,7 @@ class CandlesService:
             raise BadRequest(VALIDATION_FAILED, errors=missing)
         key = SeriesKey(query["exchange"], query["symbol"], query["timeframe"])
         start, end = _bounds(query.get("timestamp"))
-        limit = page_limit(query.get("$limit"), self.paginate)
-        skip = query.get("$skip") or 0
+        limit, skip = self.window(query)
         descending = (query.get("$sort") or {}).get("timestamp") == -1
         page: Page = await asyncio.to_thread(self.store.page, key, start, end, skip=skip, limit=limit,
                                              descending=descending)
@@ -172,15 +179,8 @@ class CandlesService:
         await asyncio.to_thread(self.store.close)
 
 
-class SeriesService:
+class SeriesService(_StoreReader):
     """`find` over the stored series (see the module documentation)."""
-
-    def __init__(self, store: CandleStore, paginate: dict[str, int]) -> None:
-        self.store = store
-        self.paginate = paginate
-
-    def get_options(self, params: dict[str, Any]) -> dict[str, Any]:
-        return {"paginate": self.paginate}
 
     async def find(self, params: dict[str, Any]) -> dict[str, Any]:
         query = params.get("query") or {}
@@ -189,8 +189,7 @@ class SeriesService:
                     "first": info.first, "last": info.last, "count": info.count, "gapCount": len(info.gaps),
                     "missing": info.missing}
                    for info in found if query.get("timeframe") in (None, info.key.timeframe)]
-        limit = page_limit(query.get("$limit"), self.paginate)
-        skip = query.get("$skip") or 0
+        limit, skip = self.window(query)
         return {"total": len(records), "limit": limit, "skip": skip,
                 "data": records[skip:None if limit is None else skip + limit]}
 
