@@ -1,4 +1,8 @@
-"""The `cryptorobot` command: `serve` an app, list its `routes`."""
+"""The `cryptorobot` command: `serve` an app, list its `routes`, and the platform's own commands.
+
+The framework knows only `serve` and `routes`; the composition root (`cryptorobot.platform`)
+contributes the rest (`cryptorobot candles ...`) through `add_platform_commands`.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ from collections.abc import Sequence
 
 from .app import App
 
-__all__ = ["main", "load_app"]
+__all__ = ["load_app", "main"]
 
 
 def load_app(spec: str | None) -> App:
@@ -56,6 +60,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     routes = commands.add_parser("routes", help="list service paths, methods and events")
     routes.add_argument("--app", help="module:attribute of an App or a factory (default: the trading platform)")
     routes.set_defaults(run=_routes)
+    from .platform import add_platform_commands
+
+    add_platform_commands(commands)
     args = parser.parse_args(argv)
     args.run(args)
 

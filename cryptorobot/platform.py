@@ -1,6 +1,7 @@
 """Composition root of the trading platform: the only kernel module that imports the platform.
 
-`cryptorobot serve` without `--app` serves `create_app()`.
+`cryptorobot serve` without `--app` serves `create_app()`; `add_platform_commands` adds the
+platform's subcommands to the `cryptorobot` command (`cryptorobot candles ...`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from .app import App
 from .clock import Clock
 from .config import load_config
 
-__all__ = ["create_app"]
+__all__ = ["add_platform_commands", "create_app"]
 
 
 def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None = None) -> App:
@@ -21,7 +22,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, health, users
+    from services import api_keys, candles, health, users
     from services.errors import translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
@@ -32,6 +33,14 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     health.register(app)
     users.register(app)
     api_keys.register(app)
+    candles.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app
+
+
+def add_platform_commands(commands: Any) -> None:
+    """Add the platform's subcommands to the `cryptorobot` command's argparse subparsers."""
+    from services.candles.commands import add_candle_commands
+
+    add_candle_commands(commands)

@@ -9,7 +9,8 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── InvalidOrder           INVALID_ORDER           bad type/side/amount/price, below limits
     ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
-    └── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
+    ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
+    └── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 __all__ = [
-    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidOrder", "InvalidSymbol",
+    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidData", "InvalidOrder", "InvalidSymbol",
     "InvalidTimeframe", "OrderNotFound",
 ]
 
@@ -55,3 +56,7 @@ class OrderNotFound(EngineError):
 
 class ExchangeNotAvailable(EngineError):
     code = "EXCHANGE_NOT_AVAILABLE"
+
+
+class InvalidData(EngineError):
+    code = "INVALID_DATA"

@@ -28,6 +28,7 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INSUFFICIENT_BALANCE": (errors.BadRequest, "Not enough free funds for the order."),
     "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
     "EXCHANGE_NOT_AVAILABLE": (errors.Unavailable, "The exchange can not be reached or refused the call."),
+    "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
 }
 """code -> (Feathers error class, what it means)."""
 

@@ -106,3 +106,13 @@ async def settle(app: Any, *clients: SocketClient) -> None:
 @pytest.fixture
 def settled() -> Callable[..., Awaitable[None]]:
     return settle
+
+
+@pytest.fixture
+async def fake_binance() -> Any:
+    """A started local exchange server in Binance spot's wire format (tests/fakes/binance.py)."""
+    from tests.fakes.binance import FakeBinance
+
+    fake = await FakeBinance().start()
+    yield fake
+    await fake.close()
