@@ -8,6 +8,7 @@ manager carries to every process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
@@ -80,11 +81,17 @@ class SocketIOTransport:
 
     # -- connection life cycle -------------------------------------------------------------
 
-    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> bool | None:
         connection = Connection("socketio", _handshake_headers(environ), transport=self, sid=sid)
         self.connections[sid] = connection
         try:
             await self.app.authenticate_connection(connection)
+        except asyncio.CancelledError:
+            # The web server cancels a handler whose client went away (aiohttp's
+            # handler_cancellation). python-socketio would take the cancelled handler for a
+            # success and register the sid; refusing makes it forget the sid instead.
+            self._gone_during_handshake(sid, connection)
+            return False
         except Exception as failure:
             # Like socket.io's middleware error: `connect_error` with `{message, data?}`.
             self.connections.pop(sid, None)
@@ -93,7 +100,24 @@ class SocketIOTransport:
             refused = convert(failure).to_json()
             reason = (refused["message"], refused["data"]) if "data" in refused else (refused["message"],)
             raise socketio.exceptions.ConnectionRefusedError(*reason) from None
+        if not self._engine_open(sid):
+            # The client left while the handshake ran: python-socketio does not report the
+            # disconnect of a connection still being made. Refusing makes it forget the sid.
+            self._gone_during_handshake(sid, connection)
+            return False
         self.app.emit("connection", connection)
+        return None
+
+    def _engine_open(self, sid: str) -> bool:
+        """Whether the engine.io socket under `sid` is still open."""
+        socket = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, NAMESPACE))
+        return socket is not None and not socket.closed and not socket.closing
+
+    def _gone_during_handshake(self, sid: str, connection: Connection) -> None:
+        """Forget a connection whose client left during the handshake; `disconnect` tells
+        whoever saw its handshake login, and closes it."""
+        self.connections.pop(sid, None)
+        self.app.emit("disconnect", connection)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         connection = self.connections.pop(sid, None)
