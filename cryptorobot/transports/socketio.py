@@ -14,12 +14,14 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import socketio
+from aiohttp import web
 
 from .. import jsonutil
 from ..channels import Connection
 from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, convert
 from ..events import Delivery
 from ..service import argument_names
+from .inflight import InFlight
 
 if TYPE_CHECKING:
     from ..app import App
@@ -70,14 +72,53 @@ class SocketIOTransport:
             async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
             cors_allowed_origins=cors_allowed_origins, **server_options)
         self.connections: dict[str, Connection] = {}
+        self.calls = InFlight()
+        """Socket method calls in progress (a shutdown waits for them)."""
+        self._network: set[asyncio.BaseTransport] = set()
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("*", self._on_event)
         app.events.transports.append(self)
         app.on("disconnect", self._close_if_open)
 
-    def attach(self, web_app: Any) -> None:
+    def attach(self, web_app: web.Application) -> None:
         self.sio.attach(web_app, socketio_path=self.path)
+        prefix = f"/{self.path.strip('/')}/"
+
+        @web.middleware
+        async def track_network_connections(request: web.Request, handler: Any) -> web.StreamResponse:
+            """Keep the network connection under each Socket.IO request (a websocket, a long
+            poll) while it lasts: `close_connections` closes them."""
+            transport = request.transport
+            if transport is None or not request.path.startswith(prefix):
+                return await handler(request)
+            self._network.add(transport)
+            try:
+                return await handler(request)
+            finally:
+                self._network.discard(transport)
+
+        web_app.middlewares.append(track_network_connections)
+
+    async def close_connections(self) -> None:
+        """Close every connection under Socket.IO as a lost network would, so that clients
+        reconnect by themselves and log in again: neither a Socket.IO disconnect (reason
+        "io server disconnect") nor an Engine.IO CLOSE packet is sent, both of which some
+        clients take as final. What is queued for a websocket is sent first.
+
+        Each engine.io socket is closed without a word (the app sees `disconnect`), a
+        pending long poll is answered, then the network connections are closed.
+        """
+        for socket in list(self.sio.eio.sockets.values()):
+            if socket.closed:
+                continue
+            # A websocket's writer sends what is queued (`wait`); a polling client may not poll
+            # again (a stopping server reads no new request), so nothing is waited for there.
+            await socket.close(wait=socket.upgraded, abort=True)
+            if not socket.upgraded:
+                socket.queue.put_nowait(None)  # ends a pending long poll now
+        for transport in list(self._network):
+            transport.close()  # asyncio flushes what was written, then closes
 
     # -- connection life cycle -------------------------------------------------------------
 
@@ -144,7 +185,8 @@ class SocketIOTransport:
 
     async def _on_event(self, method: str, sid: str, *args: Any) -> Any:
         try:
-            result = await self._call(method, sid, list(args))
+            with self.calls.track():
+                result = await self._call(method, sid, list(args))
         except Exception as failure:
             if not isinstance(failure, FeathersError):
                 log.exception("socket call '%s' failed", method)
