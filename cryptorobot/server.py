@@ -80,6 +80,8 @@ def create_web_app(app: App) -> web.Application:
         # events they queued are delivered, then every socket is closed as a lost network
         # would close it: clients reconnect to whichever process serves next.
         deadline = asyncio.get_running_loop().time() + CALLS_DEADLINE
+        if rest_calls.count or socket.calls.count:
+            log.info("stopping: waiting for %d calls in progress", rest_calls.count + socket.calls.count)
         for calls in (rest_calls, socket.calls):
             if not await calls.idle(deadline - asyncio.get_running_loop().time()):
                 log.warning("stopping with %d calls still in progress", calls.count)

@@ -9,6 +9,7 @@ app's on_shutdown, close connections, cleanup), as SIGTERM runs it in `cryptorob
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from cryptorobot import App
@@ -26,6 +27,20 @@ class Slow:
         await self.entered.put(data)
         await self.release.wait()
         return {"id": data["n"], **data}
+
+
+class StopWatch(logging.Handler):
+    """Sets `waiting` when the server says it waits for calls before stopping."""
+
+    def __init__(self, waiting: asyncio.Event) -> None:
+        super().__init__(logging.INFO)
+        self.waiting = waiting
+        self.message = ""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("stopping: waiting"):
+            self.message = record.getMessage()
+            self.waiting.set()
 
 
 class Watcher(SocketClient):
@@ -54,9 +69,18 @@ async def test_stop_finishes_calls_delivers_events_then_drops_sockets(serve: Any
     by_rest = asyncio.ensure_future(client.post("/slow", json={"n": 2}))
     for _ in range(2):
         await asyncio.wait_for(slow.entered.get(), WAIT)
-    stopping = asyncio.ensure_future(client.server.close())
-    await asyncio.sleep(0)  # let the stop begin while both calls wait
-    assert not stopping.done()
+    waiting = asyncio.Event()
+    watch, logger = StopWatch(waiting), logging.getLogger("cryptorobot.server")
+    level = logger.level
+    logger.addHandler(watch)
+    logger.setLevel(logging.INFO)
+    try:
+        stopping = asyncio.ensure_future(client.server.close())
+        await asyncio.wait_for(waiting.wait(), WAIT)  # the stop waits for both calls
+    finally:
+        logger.removeHandler(watch)
+        logger.setLevel(level)
+    assert watch.message == "stopping: waiting for 2 calls in progress"
     slow.release.set()
 
     assert await by_socket == (None, {"id": 1, "n": 1})
