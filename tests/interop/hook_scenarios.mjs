@@ -94,6 +94,9 @@ async function run (scenario) {
   }
   const app = feathers()
   app.use('things', Object.fromEntries(Object.keys(ARGUMENTS).map((name) => [name, method(name)])))
+  for (const event of ['created', 'updated', 'patched', 'removed']) {
+    app.service('things').on(event, (data) => trace.push(['event', event, data === undefined ? null : data]))
+  }
   for (const registration of scenario.app || []) app.hooks(hookMap(trace, registration))
   for (const registration of scenario.service || []) app.service('things').hooks(hookMap(trace, registration))
   let outcome

@@ -12,7 +12,8 @@ is `{"name": n, "do": [action, ...]}`; an around spec is `{"name": n, "in": [...
 "catch": [...] | absent, "out": [...], "next": false | absent}`. Actions: `throw:<Error>`,
 `set_error:<Error>`, `clear_error`, `set_result`, `set_result_null`, `return_result`,
 `return_error:<Error>`, and `rethrow` (in `catch`). Every hook records
-`[label, context.type, error, result, original error]` when it starts; the answer is
+`[label, context.type, error, result, original error]` when it starts, service events are
+recorded as `["event", name, data]`; the answer is
 `{"trace": [...], "outcome": {"result": ...} | {"error": "Name:message", "code": n}}`.
 """
 
@@ -145,11 +146,20 @@ class _Things:
         return self._run("remove")
 
 
+def _event_recorder(trace: list[Any], event: str) -> Callable[[Any, Any], None]:
+    def record(data: Any, context: Any = None) -> None:
+        trace.append(["event", event, None if data is NOT_SET else data])
+
+    return record
+
+
 async def run_in_cryptorobot(scenario: dict[str, Any]) -> dict[str, Any]:
     """The scenario's trace and outcome in cryptorobot (the shape `hook_scenarios.mjs` answers)."""
     trace: list[Any] = []
     app = App()
     app.use("things", _Things(trace, scenario.get("fail")))
+    for event in ("created", "updated", "patched", "removed"):
+        app.service("things").on(event, _event_recorder(trace, event))
     for registration in scenario.get("app") or ():
         app.hooks(_hook_map(trace, registration))
     for registration in scenario.get("service") or ():

@@ -4,7 +4,8 @@ Each scenario (format in `hook_scenarios.py`) runs through Feathers in Node
 (`hook_scenarios.mjs`, one process for the module) and through cryptorobot; the traces (which
 hook ran, in which order, seeing which `type`, `error`, `result` and `original`) and the
 outcomes (result or error) must be equal. The named table covers the error path rule by rule;
-the generated batch mixes every kind of hook at both levels.
+the generated batch mixes every kind of hook at both levels. Service events are part of the
+trace: a recovered create still emits `created`, with the result the error hook set.
 """
 
 from __future__ import annotations
