@@ -81,6 +81,9 @@ SCENARIOS: dict[str, dict[str, Any]] = {
                  "error": {"all": [r("app.error.all")]}}],
         "service": [{"error": {"all": [r("svc.fallback", "set_result")], "patch": [r("svc.error.patch")]},
                      "after": {"all": [r("svc.after.all")]}}]},
+    "recovered-create-emits-created": {
+        "method": "create", "fail": "BadRequest",
+        "service": [{"error": {"create": [r("svc.fallback", "set_result")]}}]},
     "result-null-recovers": {
         "method": "get", "fail": "NotFound",
         "service": [{"error": {"get": [r("null_result", "set_result_null")], "all": [r("svc.error.all")]}}]},
