@@ -30,8 +30,8 @@ def setup_channels(app: App, entity: str = "user", owner_field: str = "userId") 
 
     def on_login(result: dict[str, Any], params: dict[str, Any], context: HookContext | None = None) -> None:
         connection = params.get("connection")
-        if connection is None:
-            return  # REST logins have no connection to place
+        if connection is None or connection.closed:
+            return  # REST logins have no connection to place; a closed one has gone
         room = user_room(result[entity]["_id"])
         previous = rooms.get(connection)
         if previous is not None and previous != room:

@@ -78,7 +78,7 @@ class App:
         self.connection_authenticator: Callable[[Connection], Any] | None = None
         self.authentication_parsers: list[Callable[[Mapping[str, str]], dict[str, Any] | None]] = []
         self.is_setup = False
-        self.on("disconnect", self.channel_registry.leave_all)
+        self.on("disconnect", self.channel_registry.close)
         self.on("logout", self._leave_channels_on_logout)
 
     # -- settings ----------------------------------------------------------------------------

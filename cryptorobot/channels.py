@@ -26,7 +26,11 @@ class Connection(dict):
     """The per-socket mapping (Feathers' `socket.feathers`), spread into every call's params.
 
     Compared and hashed by identity: two sockets are never the same connection, even when
-    their mappings are equal.
+    their mappings are equal. `closed` is True once the connection has gone (the app's
+    `disconnect` event); channels ignore it from then on, so a login that finishes after its
+    client left joins nothing. Code that keeps state per connection should likewise check
+    `closed` before adding any and drop it on `disconnect`: together they hold whatever the
+    order of a login and a disconnect.
     """
 
     __hash__ = object.__hash__
@@ -42,6 +46,7 @@ class Connection(dict):
         super().__init__(provider=provider, headers=headers or {})
         self.transport = transport
         self.sid = sid
+        self.closed = False
 
     def __repr__(self) -> str:
         return f"<Connection {self.sid} user={'user' in self}>"
@@ -92,11 +97,17 @@ class NamedChannel(Channel):
         self._registry = registry
 
     def join(self, *connections: Connection | None) -> NamedChannel:
-        for connection in connections:
-            if connection and connection not in self._connections:
-                self._connections[connection] = None
-                if connection.transport is not None:
-                    connection.transport.enter_room(connection, self.name)
+        """Add open connections; closed ones are skipped (a channel left empty is deleted)."""
+        live = [connection for connection in connections if connection and not connection.closed]
+        if live:
+            members = self._registry.enlist(self)
+            for connection in live:
+                if connection not in members:
+                    members[connection] = None
+                    if connection.transport is not None:
+                        connection.transport.enter_room(connection, self.name)
+        elif any(connections) and not self._connections:
+            self._registry.discard(self.name, self)
         return self
 
     def leave(self, *members: Connection | Callable[[Connection], bool] | None) -> NamedChannel:
@@ -112,7 +123,7 @@ class NamedChannel(Channel):
                 if connection.transport is not None:
                     connection.transport.leave_room(connection, self.name)
         if not self._connections:
-            self._registry.discard(self.name)
+            self._registry.discard(self.name, self)
         return self
 
     def __repr__(self) -> str:
@@ -132,7 +143,7 @@ class CombinedChannel(Channel):
     def join(self, *connections: Connection | None) -> CombinedChannel:
         for child in self.children:
             child.join(*connections)
-        self._connections.update(dict.fromkeys(c for c in connections if c))
+        self._connections.update(dict.fromkeys(c for c in connections if c and not c.closed))
         return self
 
     def leave(self, *members: Connection | Callable[[Connection], bool] | None) -> CombinedChannel:
@@ -167,11 +178,29 @@ class ChannelRegistry:
         channel = self._named[name] = NamedChannel(self, name)
         return channel
 
-    def discard(self, name: str) -> None:
-        self._named.pop(name, None)
+    def discard(self, name: str, channel: NamedChannel | None = None) -> None:
+        """Forget the channel `name` (only if it is `channel`, when given)."""
+        if channel is None or self._named.get(name) is channel:
+            self._named.pop(name, None)
+
+    def enlist(self, channel: NamedChannel) -> dict[Connection, None]:
+        """The members of `channel`, registering it again if it was deleted meanwhile (a
+        caller kept it across its last `leave`); a channel created since under the same name
+        takes its members and shares them from then on."""
+        current = self._named.setdefault(channel.name, channel)
+        if current is not channel:
+            current._connections.update(channel._connections)
+            channel._connections = current._connections
+        return current._connections
 
     def leave_all(self, connection: Connection) -> None:
-        """Take a connection out of every channel (disconnect, logout)."""
+        """Take a connection out of every channel (logout)."""
         for channel in list(self._named.values()):
             if connection in channel:
                 channel.leave(connection)
+
+    def close(self, connection: Connection) -> None:
+        """The connection has gone (the app's `disconnect`): mark it closed, so it can join
+        nothing again, and take it out of every channel."""
+        connection.closed = True
+        self.leave_all(connection)

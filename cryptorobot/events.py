@@ -115,13 +115,18 @@ class EventPublisher:
 
     async def _run(self, queue: asyncio.Queue[tuple[ServiceProxy, str, Any, HookContext | None]]) -> None:
         while True:
-            service, event, data, context = await queue.get()
-            try:
-                await self._send(service, event, data, context)
-            except Exception:
-                log.exception("publishing '%s %s' failed", service.path, event)
-            finally:
-                queue.task_done()
+            await self._send_next(queue)
+
+    async def _send_next(self, queue: asyncio.Queue[tuple[ServiceProxy, str, Any, HookContext | None]]) -> None:
+        """Send one queued event. Its own frame, so that while the worker waits for the next
+        event nothing keeps the last context (and the connection in its params) alive."""
+        service, event, data, context = await queue.get()
+        try:
+            await self._send(service, event, data, context)
+        except Exception:
+            log.exception("publishing '%s %s' failed", service.path, event)
+        finally:
+            queue.task_done()
 
     def _publisher_for(self, service: ServiceProxy, event: str) -> Callable[..., Any] | None:
         for publishers in (service.publishers, self.publishers):

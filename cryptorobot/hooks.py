@@ -1,9 +1,12 @@
-"""Hook context and the around/before/after/error runner, in Feathers v5 order.
+"""Hook context and the around/before/after/error runner, as Feathers 5 runs them.
 
 Every call, whatever its transport, runs one chain of *around* steps ending in the service
-method. Before/after/error hooks of one level (app or service) are folded into a single
-around step, as Feathers does, so the whole chain is one composed coroutine per method that
-is built once and cached until hooks change.
+method. At each level (the app, then the service) the steps are, outermost first: around
+hooks; `before.all` with `error.all`; the method's own before/after/error hooks; `after.all`
+(Feathers' `collectHooks` with `@feathersjs/hooks`' `collect`). So `error.all` sees what the
+method's error hooks let through, and a method error hook that sets a result skips it. The
+chain is one composed coroutine per method, built once and cached until hooks change.
+`tests/interop/test_hooks_feathers.py` runs the same scenarios through Feathers itself.
 """
 
 from __future__ import annotations
@@ -74,8 +77,10 @@ class HookContext:
 
     @property
     def outgoing(self) -> Any:
-        """What transports send: `dispatch` when a hook set it, else `result`."""
-        return self.result if self.dispatch is NOT_SET else self.dispatch
+        """What transports send: `dispatch` when a hook set it, else `result`; None (JSON null,
+        JS's undefined) when neither was set (an error hook cleared `error` without a result)."""
+        outgoing = self.result if self.dispatch is NOT_SET else self.dispatch
+        return None if outgoing is NOT_SET else outgoing
 
     def copy(self) -> HookContext:
         clone = HookContext.__new__(HookContext)
@@ -115,41 +120,61 @@ async def _run_around(hook: Callable[..., Any], context: HookContext, next_step:
         await outcome
 
 
-def _regular_step(before: list, after: list, error: list) -> AroundHook:
-    """Fold one level's before/after/error hooks into a single around step."""
+async def _run_typed(hook: Callable[..., Any], context: HookContext, kind: str) -> None:
+    """Feathers' `runHook`: `context.type` is `kind` while the hook runs and is restored only
+    when it succeeds (a failing hook leaves it, as in Feathers)."""
+    previous = context.type
+    context.type = kind
+    await _run_plain(hook, context)
+    context.type = previous
 
-    async def regular(context: HookContext, next_step: Next) -> None:
+
+def _collect(before: tuple, after: tuple, error: tuple) -> AroundHook:
+    """One around step from regular hooks, as `@feathersjs/hooks`' `collect` builds it.
+
+    Before hooks, the rest of the chain, then after hooks (each in registration order); a
+    failure anywhere in them goes to this step's error hooks.
+    """
+
+    async def collected(context: HookContext, next_step: Next) -> None:
         try:
-            if before:
-                context.type = "before"
-                for hook in before:
-                    await _run_plain(hook, context)
-                context.type = "around"
+            for hook in before:
+                await _run_typed(hook, context, "before")
             await next_step()
-            if after:
-                context.type = "after"
-                for hook in after:
-                    await _run_plain(hook, context)
-                context.type = "around"
+            for hook in after:
+                await _run_typed(hook, context, "after")
         except Exception as failure:
             if not error:
                 raise
-            context.original = context.copy()
-            context.error = failure
-            context.result = NOT_SET
-            context.type = "error"
-            for hook in error:
-                try:
-                    await _run_plain(hook, context)
-                except Exception as replaced:  # an error hook may replace the error
-                    context.error = replaced
-            context.type = "around"
-            if context.result is NOT_SET:
-                assert context.error is not None
-                raise context.error from None
-            context.error = None
+            await _run_error_hooks(error, context, failure)
 
-    return regular
+    return collected
+
+
+async def _run_error_hooks(hooks: tuple, context: HookContext, failure: Exception) -> None:
+    """Feathers' `fromErrorHook` (`@feathersjs/hooks` 0.9, Feathers 5).
+
+    A new failure (not the `context.error` an inner level already handled, or one raised after
+    a result was set) snapshots the context into `original`, becomes `context.error` and
+    clears the result. The hooks run in order; one that raises ends the chain and its error
+    propagates. Afterwards a set `result` turns the call into a success (`context.error`
+    stays as it was); otherwise `context.error`, replaced or not, propagates.
+    """
+    if context.error is not failure or context.result is not NOT_SET:
+        context.original = context.copy()
+        context.error = failure
+        context.result = NOT_SET
+    previous = context.type
+    context.type = "error"
+    try:
+        for hook in hooks:
+            await _run_plain(hook, context)
+    except Exception as replaced:
+        context.error = replaced
+        raise
+    context.type = previous
+    if context.result is NOT_SET and context.error is not None:
+        raise context.error
 
 
 def compose(steps: list[AroundHook], final: Step) -> Step:
@@ -221,13 +246,18 @@ class HookRegistry:
         return [*by_method.get("all", ()), *by_method.get(method, ())]
 
     def steps(self, method: str) -> list[AroundHook]:
-        """This level's around steps for `method`, with its regular hooks folded in last."""
+        """This level's around steps for `method`, outermost first, as Feathers orders them:
+        around hooks, then `before.all` with `error.all`, then the method's own
+        before/after/error hooks, then `after.all` (the innermost)."""
         steps: list[AroundHook] = [*self._for(_SHORTHAND, method), *self._for("around", method)]
-        before, after = self._for("before", method), self._for("after", method)
-        by_method = self._hooks["error"]
-        error = [*by_method.get(method, ()), *by_method.get("all", ())]
-        if before or after or error:
-            steps.append(_regular_step(before, after, error))
+        before, after, error = (self._hooks[kind] for kind in ("before", "after", "error"))
+        if before.get("all") or error.get("all"):
+            steps.append(_collect(tuple(before.get("all", ())), (), tuple(error.get("all", ()))))
+        if before.get(method) or after.get(method) or error.get(method):
+            steps.append(_collect(tuple(before.get(method, ())), tuple(after.get(method, ())),
+                                  tuple(error.get(method, ()))))
+        if after.get("all"):
+            steps.append(_collect((), tuple(after["all"]), ()))
         return steps
 
     def methods(self) -> Iterable[str]:

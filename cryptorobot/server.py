@@ -9,6 +9,7 @@ from typing import Any
 from aiohttp import web
 
 from .app import App
+from .transports.inflight import InFlight
 from .transports.rest import RestTransport
 from .transports.socketio import SocketIOTransport
 
@@ -18,6 +19,11 @@ log = logging.getLogger("cryptorobot.server")
 
 APP_KEY: web.AppKey[App] = web.AppKey("cryptorobot", App)
 SOCKETIO_KEY: web.AppKey[SocketIOTransport] = web.AppKey("cryptorobot.socketio", SocketIOTransport)
+
+CALLS_DEADLINE = 30.0
+"""Seconds a stopping server waits for calls in progress."""
+CLOSE_TIMEOUT = 5.0
+"""Seconds aiohttp then gives open connections to close before cancelling their handlers."""
 
 
 def _client_manager(settings: dict[str, Any]) -> Any:
@@ -46,6 +52,17 @@ def create_web_app(app: App) -> web.Application:
         max_http_buffer_size=max_body_size,
     )
     socket.attach(web_app)
+    rest_calls = InFlight()
+    socket_prefix = f"/{socket.path.strip('/')}/"
+
+    @web.middleware
+    async def track_rest_calls(request: web.Request, handler: Any) -> web.StreamResponse:
+        if request.path.startswith(socket_prefix):  # long polls and websockets last
+            return await handler(request)
+        with rest_calls.track():
+            return await handler(request)
+
+    web_app.middlewares.append(track_rest_calls)
     # Routes of our own go here, before the REST transport's catch-all route.
     from .openapi import attach_openapi
 
@@ -58,11 +75,18 @@ def create_web_app(app: App) -> web.Application:
         await app.setup(web_app)
 
     async def on_shutdown(_: web.Application) -> None:
-        # Deliver what is queued while the sockets are still open, then tell every socket
-        # we are going; clients reconnect elsewhere or later.
+        # aiohttp no longer accepts connections nor reads requests from open ones, so no
+        # call starts from now on. Calls in progress finish (CALLS_DEADLINE at most), the
+        # events they queued are delivered, then every socket is closed as a lost network
+        # would close it: clients reconnect to whichever process serves next.
+        deadline = asyncio.get_running_loop().time() + CALLS_DEADLINE
+        if rest_calls.count or socket.calls.count:
+            log.info("stopping: waiting for %d calls in progress", rest_calls.count + socket.calls.count)
+        for calls in (rest_calls, socket.calls):
+            if not await calls.idle(deadline - asyncio.get_running_loop().time()):
+                log.warning("stopping with %d calls still in progress", calls.count)
         await app.events.drain()
-        for sid in list(socket.connections):
-            await socket.sio.disconnect(sid)
+        await socket.close_connections()
 
     async def on_cleanup(_: web.Application) -> None:
         await app.teardown(web_app)
@@ -74,13 +98,16 @@ def create_web_app(app: App) -> web.Application:
 
 
 def serve(app: App, host: str | None = None, port: int | None = None) -> None:
-    """Run until SIGINT/SIGTERM; in-flight calls finish, sockets are told, events drain."""
+    """Run until SIGINT/SIGTERM; then calls in progress finish, queued events are delivered
+    and sockets are closed so that clients reconnect (see `create_web_app`'s on_shutdown)."""
     try:
         import uvloop
     except ImportError:
         uvloop = None
     host = host or app.get("host") or "127.0.0.1"
     port = int(app.get("port") if port is None else port)
-    web.run_app(create_web_app(app), host=host, port=port, shutdown_timeout=30,
+    # The calls were waited for in on_shutdown: aiohttp's own wait is only for connections
+    # to finish closing (and for calls past CALLS_DEADLINE, which it then cancels).
+    web.run_app(create_web_app(app), host=host, port=port, shutdown_timeout=CLOSE_TIMEOUT,
                 print=lambda text: log.info(text.strip()), access_log=None,
                 loop=uvloop.new_event_loop() if uvloop else asyncio.new_event_loop())

@@ -168,3 +168,46 @@ def test_logout_with_a_connection_leaves_every_channel() -> None:
     assert app.channel("authenticated").connections == [a, b]
     app.emit("logout", {"accessToken": "t"}, {"provider": "socketio", "connection": a}, None)
     assert app.channel("authenticated").connections == [b]
+
+
+def test_a_connection_that_disconnected_joins_nothing() -> None:
+    # The case: logins that finish after their clients left, five times.
+    app = App()
+    gone = connections(5)
+    for connection in gone:
+        app.emit("disconnect", connection)
+        assert connection.closed
+        app.channel("authenticated").join(connection)
+        app.channel(f"users/{connection.sid}").join(connection)
+        app.channel("x", "y").join(connection)
+    assert app.channel("authenticated").connections == []
+    assert app.channel("x", "y").connections == []
+    assert app.channels == ["authenticated", "x", "y"]  # created by the two reads just above
+
+
+def test_joining_only_closed_connections_leaves_no_empty_channel() -> None:
+    app = App()
+    live, dead = connections(2)
+    app.emit("disconnect", dead)
+    app.channel("room").join(dead)
+    assert app.channels == []
+    app.channel("room").join(dead, live)
+    assert app.channel("room").connections == [live]
+    app.channel("room").join(dead)
+    assert app.channel("room").connections == [live]
+
+
+def test_a_channel_kept_across_its_deletion_is_registered_again_on_join() -> None:
+    app = App()
+    a, b, c = connections(3)
+    kept = app.channel("room").join(a)
+    kept.leave(a)  # emptied: deleted from the registry
+    assert app.channels == []
+    kept.join(b)
+    assert app.channel("room") is kept and app.channels == ["room"]
+    kept.leave(b)
+    fresh = app.channel("room").join(c)  # a new channel of the same name meanwhile
+    kept.join(a)
+    assert fresh.connections == [c, a] and kept.connections == [c, a]
+    app.emit("disconnect", a)
+    assert fresh.connections == [c] and kept.connections == [c]

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from cryptorobot import App
-from cryptorobot.errors import BadRequest, GeneralError, NotFound
+from cryptorobot.errors import BadRequest, Conflict, GeneralError, NotFound
 from cryptorobot.hooks import NOT_SET
 
 
@@ -289,8 +289,10 @@ async def test_context_type_values() -> None:
     app.service("things").hooks({"around": {"find": [around_hook]}, "before": {"find": record("before")},
                                   "after": {"find": [record("after"), fail]}, "error": {"find": recover}})
     assert await app.service("things").find() == "ok"
+    # As in Feathers: a hook that fails leaves its type in place (runHook restores it only on
+    # success), and the error hooks restore the type they found ("after").
     assert types == [("around:in", "around"), ("before", "before"), ("after", "after"), ("error", "error"),
-                     ("around:out", "around")]
+                     ("around:out", "after")]
 
 
 async def test_context_fields_for_each_method() -> None:
@@ -421,3 +423,47 @@ async def test_hooks_may_add_their_own_context_attributes() -> None:
     app.service("things").hooks({"before": {"find": [mark, flag]}, "after": {"find": read}})
     await app.service("things").find()
     assert seen == [("mark", ["flagged"])]
+
+
+class Orders:
+    async def get(self, id: Any, params: dict) -> dict:
+        raise NotFound(f"No record found for id '{id}'")
+
+
+def orders_app(error_hooks: list) -> App:
+    app = App()
+    app.use("orders", Orders())
+    app.service("orders").hooks({"error": {"get": error_hooks}})
+    return app
+
+
+def replace_error(context):
+    raise Conflict("order is being replaced")
+
+
+def fallback(context):
+    context.result = {"id": context.id, "fallback": True}
+
+
+def forget_error(context):
+    context.error = None
+
+
+async def test_a_throwing_error_hook_ends_the_chain_over_both_transports(serve, sockets) -> None:
+    # The case (Feathers 5 answers 409; tests/interop/test_hooks_feathers.py has the rest).
+    client = await serve(orders_app([replace_error, fallback]))
+    response = await client.get("/orders/7")
+    assert response.status == 409
+    assert (await response.json())["message"] == "order is being replaced"
+    socket = await sockets(client)
+    error = await socket.call("get", "orders", 7)
+    assert error["name"] == "Conflict" and error["code"] == 409
+
+
+async def test_an_error_hook_that_clears_the_error_answers_nothing(serve, sockets) -> None:
+    # Feathers resolves with `undefined`: REST 204, a socket acknowledgement with null.
+    client = await serve(orders_app([forget_error]))
+    response = await client.get("/orders/7")
+    assert response.status == 204
+    socket = await sockets(client)
+    assert await socket.call("get", "orders", 7) == (None, None)

@@ -149,7 +149,7 @@ class AuthenticationService:
         # the connection is spread into every call's params, listeners log what they get.
         external = await self._dispatch_external(context)
         connection = params.get("connection")
-        if isinstance(connection, Connection):
+        if isinstance(connection, Connection) and not connection.closed:  # gone: keep nothing
             connection["authentication"] = {"strategy": "jwt", "accessToken": result["accessToken"]}
             connection[self.entity_name] = external[self.entity_name]
             self._schedule_expiry(connection, result["authentication"].get("payload") or {})

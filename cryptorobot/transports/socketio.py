@@ -8,17 +8,20 @@ manager carries to every process.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 import socketio
+from aiohttp import web
 
 from .. import jsonutil
 from ..channels import Connection
 from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, convert
 from ..events import Delivery
 from ..service import argument_names
+from .inflight import InFlight
 
 if TYPE_CHECKING:
     from ..app import App
@@ -69,22 +72,67 @@ class SocketIOTransport:
             async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
             cors_allowed_origins=cors_allowed_origins, **server_options)
         self.connections: dict[str, Connection] = {}
+        self.calls = InFlight()
+        """Socket method calls in progress (a shutdown waits for them)."""
+        self._network: set[asyncio.BaseTransport] = set()
         self.sio.on("connect", self._on_connect)
         self.sio.on("disconnect", self._on_disconnect)
         self.sio.on("*", self._on_event)
         app.events.transports.append(self)
         app.on("disconnect", self._close_if_open)
 
-    def attach(self, web_app: Any) -> None:
+    def attach(self, web_app: web.Application) -> None:
         self.sio.attach(web_app, socketio_path=self.path)
+        prefix = f"/{self.path.strip('/')}/"
+
+        @web.middleware
+        async def track_network_connections(request: web.Request, handler: Any) -> web.StreamResponse:
+            """Keep the network connection under each Socket.IO request (a websocket, a long
+            poll) while it lasts: `close_connections` closes them."""
+            transport = request.transport
+            if transport is None or not request.path.startswith(prefix):
+                return await handler(request)
+            self._network.add(transport)
+            try:
+                return await handler(request)
+            finally:
+                self._network.discard(transport)
+
+        web_app.middlewares.append(track_network_connections)
+
+    async def close_connections(self) -> None:
+        """Close every connection under Socket.IO as a lost network would, so that clients
+        reconnect by themselves and log in again: neither a Socket.IO disconnect (reason
+        "io server disconnect") nor an Engine.IO CLOSE packet is sent, both of which some
+        clients take as final. What is queued for a websocket is sent first.
+
+        Each engine.io socket is closed without a word (the app sees `disconnect`), a
+        pending long poll is answered, then the network connections are closed.
+        """
+        for socket in list(self.sio.eio.sockets.values()):
+            if socket.closed:
+                continue
+            # A websocket's writer sends what is queued (`wait`); a polling client may not poll
+            # again (a stopping server reads no new request), so nothing is waited for there.
+            await socket.close(wait=socket.upgraded, abort=True)
+            if not socket.upgraded:
+                socket.queue.put_nowait(None)  # ends a pending long poll now
+        for transport in list(self._network):
+            transport.close()  # asyncio flushes what was written, then closes
 
     # -- connection life cycle -------------------------------------------------------------
 
-    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> None:
+    async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> bool | None:
         connection = Connection("socketio", _handshake_headers(environ), transport=self, sid=sid)
         self.connections[sid] = connection
         try:
             await self.app.authenticate_connection(connection)
+        except asyncio.CancelledError:
+            # The web server cancels a handler whose client went away (aiohttp's
+            # handler_cancellation). python-socketio would take the cancelled handler for a
+            # success and register the sid; refusing makes it forget the sid instead.
+            self._gone_during_handshake(sid, connection)
+            return False
         except Exception as failure:
             # Like socket.io's middleware error: `connect_error` with `{message, data?}`.
             self.connections.pop(sid, None)
@@ -93,7 +141,24 @@ class SocketIOTransport:
             refused = convert(failure).to_json()
             reason = (refused["message"], refused["data"]) if "data" in refused else (refused["message"],)
             raise socketio.exceptions.ConnectionRefusedError(*reason) from None
+        if not self._engine_open(sid):
+            # The client left while the handshake ran: python-socketio does not report the
+            # disconnect of a connection still being made. Refusing makes it forget the sid.
+            self._gone_during_handshake(sid, connection)
+            return False
         self.app.emit("connection", connection)
+        return None
+
+    def _engine_open(self, sid: str) -> bool:
+        """Whether the engine.io socket under `sid` is still open."""
+        socket = self.sio.eio.sockets.get(self.sio.manager.eio_sid_from_sid(sid, NAMESPACE))
+        return socket is not None and not socket.closed and not socket.closing
+
+    def _gone_during_handshake(self, sid: str, connection: Connection) -> None:
+        """Forget a connection whose client left during the handshake; `disconnect` tells
+        whoever saw its handshake login, and closes it."""
+        self.connections.pop(sid, None)
+        self.app.emit("disconnect", connection)
 
     async def _on_disconnect(self, sid: str, reason: Any = None) -> None:
         connection = self.connections.pop(sid, None)
@@ -121,7 +186,8 @@ class SocketIOTransport:
 
     async def _on_event(self, method: str, sid: str, *args: Any) -> Any:
         try:
-            result = await self._call(method, sid, list(args))
+            with self.calls.track():
+                result = await self._call(method, sid, list(args))
         except Exception as failure:
             if not isinstance(failure, FeathersError):
                 log.exception("socket call '%s' failed", method)

@@ -28,14 +28,15 @@ export function withTimeout (promise, ms, what) {
 }
 
 // Runs one check; its body returns the detail to print or throws (assert) to fail it.
-// With `skip` set (an earlier check it depends on failed) it is reported as failed unrun.
-export async function check (name, body, { skip = false } = {}) {
+// With `skip` set (an earlier check it depends on failed) it is reported as failed unrun;
+// `timeout` (ms) bounds the body.
+export async function check (name, body, { skip = false, timeout = CHECK_TIMEOUT } = {}) {
   if (skip) {
     report(name, false, { skipped: 'an earlier check this one depends on failed' })
     return false
   }
   try {
-    const detail = await withTimeout(Promise.resolve().then(body), CHECK_TIMEOUT, name)
+    const detail = await withTimeout(Promise.resolve().then(body), timeout, name)
     report(name, true, detail)
     return true
   } catch (error) {
