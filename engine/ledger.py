@@ -23,19 +23,21 @@ works). Margin (issue 18) fits as one more reservation on the settle currency.
 from __future__ import annotations
 
 import math
-from collections.abc import Hashable, Mapping
+from collections.abc import Hashable, Iterable, Mapping
 
 from .errors import InsufficientBalance
 
 __all__ = ["Ledger", "fits"]
 
 
-def fits(total: float, reserved: Mapping[str, float], amount: float, exclude: str | None = None) -> bool:
-    """Whether `total - sum(reserved except exclude) - amount >= 0`, exactly."""
-    if not reserved or (exclude is not None and len(reserved) == 1 and exclude in reserved):
+def fits(total: float, reserved: Mapping[str, float], amount: float, exclude: str | None = None,
+         kept: Iterable[float] = ()) -> bool:
+    """Whether `total - sum(reserved except exclude) - sum(kept) - amount >= 0`, exactly."""
+    if not kept and (not reserved or (exclude is not None and len(reserved) == 1 and exclude in reserved)):
         return amount <= total
     terms = [total, -amount]
     terms += [-value for key, value in reserved.items() if key != exclude]
+    terms += [-value for value in kept]
     return math.fsum(terms) >= 0.0
 
 
@@ -79,11 +81,14 @@ class Ledger:
             raise ValueError(f"a credit must be a finite non-negative amount, not {amount!r}")
         self._totals[key] = self._totals.get(key, 0.0) + amount
 
-    def reserve(self, order_id: str, key: Hashable, amount: float, **context: object) -> None:
-        """Reserve `amount` of `key` for `order_id` (replacing what it held), if it is free."""
+    def reserve(self, order_id: str, key: Hashable, amount: float, kept: Iterable[float] = (),
+                **context: object) -> None:
+        """Reserve `amount` of `key` for `order_id` (replacing what it held), if it is free
+        beyond `kept` (terms of `key` held back for others, e.g. what traders hold)."""
         reserved = self._reserved.setdefault(key, {})
-        if not fits(self._totals.get(key, 0.0), reserved, amount, exclude=order_id):
-            raise self._short(key, amount, reserved.get(order_id, 0.0), context)
+        kept = list(kept)
+        if not fits(self._totals.get(key, 0.0), reserved, amount, exclude=order_id, kept=kept):
+            raise self._short(key, amount, reserved.get(order_id, 0.0) - math.fsum(kept), context)
         reserved[order_id] = amount
         self._resum(key, reserved)
 
@@ -96,15 +101,16 @@ class Ledger:
         self._resum(key, reserved)
         return amount
 
-    def transfer(self, order_id: str | None, pay_key: Hashable, pay: float, get_key: Hashable, get: float) -> bool:
+    def transfer(self, order_id: str | None, pay_key: Hashable, pay: float, get_key: Hashable, get: float,
+                 kept: Iterable[float] = ()) -> bool:
         """A fill: pay `pay` of `pay_key` (from `order_id`'s reservation, released, plus the free
-        amount) and receive `get` of `get_key`. Returns False, changing nothing, if it does not fit."""
+        amount beyond `kept`) and receive `get` of `get_key`. Returns False, changing nothing, if
+        it does not fit."""
         reserved = self._reserved.get(pay_key)
         total = self._totals.get(pay_key, 0.0)
-        if reserved:
-            if not fits(total, reserved, pay, exclude=order_id):
-                return False
-        elif pay > total:
+        if reserved and order_id in reserved and pay <= reserved[order_id]:
+            pass  # within its own reservation: fits, since all reservations fit in the total
+        elif not fits(total, reserved or {}, pay, exclude=order_id, kept=list(kept)):
             return False
         self._totals[pay_key] = total - pay
         self._totals[get_key] = self._totals.get(get_key, 0.0) + get

@@ -218,9 +218,10 @@ class MarketCatalog:
         if found is not None:
             return found
         if isinstance(symbol, str):
-            for candidates in (self._by_id.get(symbol), self._by_letters.get(_letters(symbol))):
-                if candidates and len(candidates) == 1:
-                    return candidates[0]
+            by_id = self._by_id.get(symbol)
+            candidates = by_id if by_id else self._by_letters.get(_letters(symbol))
+            if candidates and len(candidates) == 1:
+                return candidates[0]
         raise InvalidSymbol(f"{self.exchange_id} lists no market {symbol!r}", symbol=symbol,
                             exchange=self.exchange_id, suggestions=self.suggestions(str(symbol)))
 

@@ -17,9 +17,10 @@ Fill rules (tested one by one in `tests/engine/test_fill_rules.py`)
        a sell at the bid, as taker; with slippage `s` (bps) at `ask * (1 + s/1e4)` or
        `bid * (1 - s/1e4)`, rounded to the price precision.
     2. A resting limit fills when the market trades through it (buy: `ask <= price`; sell:
-       `bid >= price`), as maker, at its own price on a continuous point and at the point's
-       price (ask for a buy, bid for a sell; never worse than the limit) on a gap, so a bar
-       opening through it fills at the open, as backtesting.py does.
+       `bid >= price`), as maker, at its own price on a continuous point that moved through
+       it, and at the point's price (ask for a buy, bid for a sell; never worse than the
+       limit) otherwise, so a bar opening through it fills at the open, as backtesting.py
+       does.
     3. A limit already through the last point when it is placed fills at once at that
        point's price (ask for a buy, bid for a sell), as taker. With `time_in_force`
        IOC or FOK it is cancelled if it can not; with `post_only` (or `PO`) such an order
@@ -29,9 +30,10 @@ Fill rules (tested one by one in `tests/engine/test_fill_rules.py`)
        sell and a take-profit buy trigger downwards, a stop-loss buy and a take-profit
        sell upwards, a plain trigger towards the trigger from the last price when placed
        (or as `trigger_above` says). Once triggered a stop-market fills as taker at the
-       trigger price on a continuous point (the market passed through it) and at the
-       point's price on a gap; a stop-limit becomes a limit placed at that moment (rule 3
-       at the trigger price, else it rests under rule 2).
+       trigger price on a continuous point that moved through it, and at the point's price
+       otherwise (a gap, or a stop placed already beyond its trigger: it triggers at the
+       next point); a stop-limit becomes a limit placed at that moment (rule 3 at that
+       price, else it rests under rule 2).
     5. Orders reached at the same point fill in the order the price reached them: market
        orders first, then by distance of their level from the previous point's `last`,
        then by placement.
@@ -70,8 +72,9 @@ Fees and funds
 
 Owners
     Orders carry an optional `owner` (a trader). An owner's sells are limited to its own
-    position, and each position keeps average-cost P&L (`engine.positions`). Orders
-    without an owner move balances only.
+    position, and each position keeps average-cost P&L (`engine.positions`). What owners
+    hold is theirs: no other order (another trader's, or one without owner, which moves
+    balances only) may pay with it, so nobody closes or spends a trader's position.
 
 clientOrderId
     Unique per account. Placing again with a `client_order_id` already used by an order
@@ -228,7 +231,12 @@ class MatchingEngine:
         return {str(key): value for key, value in self.ledger.balances().items()}
 
     def position(self, owner: str, symbol: str) -> Position:
-        """`owner`'s position on `symbol` (an empty one if it never traded it)."""
+        """`owner`'s position on `symbol` (an empty, unlisted one if it never traded it)."""
+        market = self.markets.market(symbol)
+        return self.positions.get((owner, market.symbol)) or Position(owner, market.symbol, market.base)
+
+    def _position(self, owner: str, symbol: str) -> Position:
+        """`owner`'s position on `symbol`, listed (a fill or a restored order has it hold something)."""
         key = (owner, symbol)
         position = self.positions.get(key)
         if position is None:
@@ -361,7 +369,7 @@ class MatchingEngine:
                  continuous: bool = False) -> int:
         """Play one price point of `symbol` (market time `timestamp`, ms); returns the number of fills."""
         book = self._books.get(symbol) or self._book(self.markets.market(symbol))
-        prev = book.last
+        prev = book.bid, book.ask, book.last
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
         if (book.pending or ask <= book.buy_max or bid >= book.sell_min or last <= book.stop_below
                 or last >= book.stop_above):
@@ -379,7 +387,7 @@ class MatchingEngine:
         near, far = (high, low) if high - open < open - low else (low, high)
         fills = 0
         for price, continuous in ((open, False), (near, True), (far, True), (close, True)):
-            prev = book.last
+            prev = book.bid, book.ask, book.last
             book.timestamp, book.bid, book.ask, book.last = timestamp, price, price, price
             if (book.pending or price <= book.down or price >= book.up):
                 fills += self._match(book, timestamp, prev, continuous)
@@ -496,16 +504,29 @@ class MatchingEngine:
             if market.fee_currency("sell") == currency:
                 amount += amount * rate
         if order.owner is not None and order.side == "sell":
-            self.position(order.owner, market.symbol).reserve(order.id, amount)
+            position = self.position(order.owner, market.symbol)
+            position.reserve(order.id, amount)  # raises for a position never held, which then stays unlisted
+            self.positions[(order.owner, market.symbol)] = position
             order.owner_reserved = amount
         if amount > 0.0:
             try:
-                self.ledger.reserve(order.id, currency, amount, **details)
+                self.ledger.reserve(order.id, currency, amount, self._kept(order, currency), **details)
             except Exception:
                 if order.owner_reserved:
                     self.positions[(order.owner, market.symbol)].release(order.id)  # type: ignore[index]
                 raise
             order.reserve_currency, order.reserved = currency, amount
+
+    def _kept(self, order: Order, currency: str) -> list[float]:
+        """What `order` may not pay of `currency`: what owners hold of it in their positions
+        (beyond what their own open sells reserve), except the position an owner's sell sells from."""
+        own = (order.owner, order.symbol) if order.owner is not None and order.side == "sell" else None
+        kept = []
+        for key, position in self.positions.items():
+            if position.base == currency and position.amount and key != own:
+                kept.append(position.amount)
+                kept += [-value for value in position.reserved.values()]
+        return kept
 
     def _release(self, order: Order) -> None:
         if order.reserve_currency is not None:
@@ -534,7 +555,8 @@ class MatchingEngine:
             (book.buys if order.side == "buy" else book.sells).append(order)
         book.relevel()
 
-    def _match(self, book: _Book, timestamp: int, prev: float, continuous: bool) -> int:
+    def _match(self, book: _Book, timestamp: int, prev: tuple[float, float, float], continuous: bool) -> int:
+        """Fill what the point just set on `book` reaches; `prev` is the point before (bid, ask, last)."""
         fills = 0
         bid, ask, last = book.bid, book.ask, book.last
         if book.pending:
@@ -554,7 +576,8 @@ class MatchingEngine:
             if bid >= order.price:
                 reached.append((order.price, order.sequence, order))
         if len(reached) > 1:
-            reached.sort(key=lambda item: (abs(item[0] - prev) if prev == prev else 0.0, item[1]))
+            prev_last = prev[2]
+            reached.sort(key=lambda item: (abs(item[0] - prev_last) if prev_last == prev_last else 0.0, item[1]))
         for level, _, order in reached:
             buy = order.side == "buy"
             here = ask if buy else bid
@@ -563,7 +586,7 @@ class MatchingEngine:
                 order.triggered = True
                 order.last_update_timestamp = timestamp
                 self._record(order, "triggered")
-                at = level if continuous else here
+                at = level if continuous and _passed(prev[2], level, not order.trigger_above) else here
                 if order.type == "market":
                     fills += self._fill(book, order, self._slipped(order, at), timestamp, True)
                 elif (at <= order.price) if buy else (at >= order.price):
@@ -574,7 +597,8 @@ class MatchingEngine:
                     (book.buys if buy else book.sells).append(order)
             else:
                 book.remove(order)
-                fills += self._fill(book, order, order.price if continuous else here, timestamp, False)
+                at = level if continuous and _passed(prev[1] if buy else prev[0], level, buy) else here
+                fills += self._fill(book, order, at, timestamp, False)
         book.relevel()
         return fills
 
@@ -604,7 +628,7 @@ class MatchingEngine:
         trade = Trade(str(self._next_trade), order.id, order.client_order_id, order.symbol, order.type, order.side,
                       taker, price, amount, cost, fee, market.quote if fee_in_quote else market.base, rate, timestamp,
                       order.owner)
-        if not self._settle(trade, market, order.id):
+        if not self._settle(trade, market, order):
             pay_currency = market.quote if buy else market.base
             self._cancel(book, order, timestamp, f"insufficient {pay_currency} at the fill price {price!r}")
             return 0
@@ -639,22 +663,27 @@ class MatchingEngine:
             amount = market.amount_to_precision(amount - decrement)
         return amount
 
-    def _settle(self, trade: Trade, market: Market, order_id: str | None) -> bool:
+    def _settle(self, trade: Trade, market: Market, order: Order | None) -> bool:
         """Move a fill's money (spot): what it pays, what it gets, its fee. False, changing
-        nothing, when the account can not pay. The one place a fill touches balances and
-        positions, used live and when rebuilding from a journal."""
+        nothing, when the account can not pay (paying beyond its reservation, an order may use
+        only what no owner holds). The one place a fill touches balances and positions, used
+        live and (without `order`) when rebuilding from a journal."""
         amount, cost, fee = trade.amount, trade.cost, trade.fee_cost
         fee_in_quote = trade.fee_currency == market.quote
         if trade.side == "buy":
             pay, get = (cost + fee, amount) if fee_in_quote else (cost, amount - fee)
-            if not self.ledger.transfer(order_id, market.quote, pay, market.base, get):
-                return False
+            pay_currency, get_currency = market.quote, market.base
         else:
             pay, get = (amount, cost - fee) if fee_in_quote else (amount + fee, cost)
-            if not self.ledger.transfer(order_id, market.base, pay, market.quote, get):
+            pay_currency, get_currency = market.base, market.quote
+        if order is None:
+            if not self.ledger.transfer(None, pay_currency, pay, get_currency, get):
                 return False
+        elif not self.ledger.transfer(order.id, pay_currency, pay, get_currency, get,
+                                      self._kept(order, pay_currency) if pay > order.reserved else ()):
+            return False
         if trade.owner is not None:
-            position = self.position(trade.owner, trade.symbol)
+            position = self._position(trade.owner, trade.symbol)
             fee_value = fee if fee_in_quote else fee * trade.price
             if trade.side == "buy":
                 position.bought(get, pay, fee_value)
@@ -687,7 +716,7 @@ class MatchingEngine:
         if order.status != "open":
             return
         if order.owner_reserved:
-            self.position(order.owner, order.symbol).reserve(order.id, order.owner_reserved)  # type: ignore[arg-type]
+            self._position(order.owner, order.symbol).reserve(order.id, order.owner_reserved)  # type: ignore[arg-type]
         if order.reserve_currency is not None:
             self.ledger.reserve(order.id, order.reserve_currency, order.reserved)
         self._open[order.id] = order
@@ -721,6 +750,12 @@ class MatchingEngine:
         """Set the last point of `symbol` without playing it (restoring a saved state)."""
         book = self._books.get(symbol) or self._book(self.markets.market(symbol))
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
+
+
+def _passed(prev: float, level: float, downwards: bool) -> bool:
+    """Whether a continuous move from `prev` to a price beyond `level` went through `level`
+    (rather than starting beyond it already)."""
+    return prev >= level if downwards else prev <= level
 
 
 def _num(value: float) -> float | None:
