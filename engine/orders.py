@@ -156,18 +156,21 @@ class Order:
         return self.amount - self.filled if self.status == "open" else 0.0
 
     def to_ccxt(self) -> dict[str, Any]:
-        """ccxt's order structure, the engine's fields in `info`."""
+        """ccxt's order structure, the engine's fields in `info` (a filled market order's `price`
+        is its average, as ccxt's `safe_order` makes it)."""
         trigger = _num(self.trigger_price)
         amount = _num(self.amount)
         filled = self.filled
         fee = None if self.fee_currency is None else {"cost": self.fee_cost, "currency": self.fee_currency,
                                                       "rate": self.fee_rate}
+        average = self.cost / filled if filled else None
+        price = _num(self.price)
         return {
             "id": self.id, "clientOrderId": self.client_order_id, "timestamp": self.timestamp,
             "datetime": iso8601(self.timestamp), "lastTradeTimestamp": self.last_trade_timestamp,
             "lastUpdateTimestamp": self.last_update_timestamp, "status": self.status, "symbol": self.symbol,
             "type": self.type, "timeInForce": self.time_in_force, "postOnly": self.post_only, "reduceOnly": False,
-            "side": self.side, "price": _num(self.price), "average": self.cost / filled if filled else None,
+            "side": self.side, "price": average if price is None and self.type == "market" else price, "average": average,
             "amount": amount, "filled": filled,
             "remaining": None if amount is None else (amount - filled if self.status == "open" else 0.0),
             "cost": self.cost, "triggerPrice": trigger, "stopPrice": trigger,

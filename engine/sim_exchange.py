@@ -343,5 +343,5 @@ class SimExchange:
         rows = [trade.to_ccxt() for trade in self.engine.trades if resolved is None or trade.symbol == resolved]
         return _since_limit(rows, since, limit)
 
-    async def close(self) -> None:
+    async def close(self, clean_instance_data: bool = False) -> None:
         """Nothing to close (ccxt's async exchanges need it; so code calling it runs unchanged)."""
