@@ -103,7 +103,10 @@ Driving it fast (backtests)
     have filled anything). Trades are appended to `engine.trades`; `play_bar` and
     `on_price` return how many fills happened. Backtesting.py's `trade_on_close` (the
     `close` fill model) is: place the order, then play the deciding bar's close again as
-    a point.
+    a point. Give the engine no journal, and run the loop with Python's cyclic garbage
+    collector off (`gc.disable()`, then `gc.enable()`): the engine makes no reference
+    cycles, and the collector's passes over the growing lists of orders and trades would
+    cost more than the matching (bench/matching_engine.py measures both).
 """
 
 from __future__ import annotations
@@ -134,13 +137,19 @@ TIMES_IN_FORCE = ("GTC", "IOC", "FOK", "PO")
 
 
 class _Book:
-    """One symbol: the last point, the orders waiting for a point, and the cached levels."""
+    """One symbol: the last point, the orders waiting for a point, the cached levels, and the
+    market's fee rates and fee currencies (read once, when the engine first sees the symbol)."""
 
-    __slots__ = ("ask", "bid", "buy_max", "buys", "down", "last", "market", "pending", "sell_min", "sells",
-                 "stop_above", "stop_below", "stops", "timestamp", "up")
+    __slots__ = ("ask", "bid", "buy_fee_in_quote", "buy_max", "buys", "down", "last", "maker", "market", "pending",
+                 "sell_fee_in_quote", "sell_min", "sells", "stop_above", "stop_below", "stops", "taker", "timestamp",
+                 "up")
 
-    def __init__(self, market: Market) -> None:
+    def __init__(self, market: Market, maker: float | None, taker: float | None) -> None:
         self.market = market
+        self.maker = market.maker if maker is None else maker
+        self.taker = market.taker if taker is None else taker
+        self.buy_fee_in_quote = market.fee_currency("buy") == market.quote
+        self.sell_fee_in_quote = market.fee_currency("sell") == market.quote
         self.bid = self.ask = self.last = NAN
         self.timestamp: int | None = None
         self.pending: list[Order] = []
@@ -166,11 +175,15 @@ class _Book:
             elif level > stop_below:
                 stop_below = level
         self.buy_max, self.sell_min, self.stop_below, self.stop_above = buy_max, sell_min, stop_below, stop_above
+        self.refresh()
+
+    def refresh(self) -> None:
+        """`down` and `up` from the cached levels of each list (the lists unchanged)."""
         if self.pending:
             self.down, self.up = INF, -INF
         else:
-            self.down = buy_max if buy_max > stop_below else stop_below
-            self.up = sell_min if sell_min < stop_above else stop_above
+            self.down = self.buy_max if self.buy_max > self.stop_below else self.stop_below
+            self.up = self.sell_min if self.sell_min < self.stop_above else self.stop_above
 
     def remove(self, order: Order) -> None:
         for orders in (self.pending, self.buys, self.sells, self.stops):
@@ -260,8 +273,8 @@ class MatchingEngine:
                 return self._same_order(existing, symbol, side, type)
             if client_order_id.startswith(AUTO_PREFIX):
                 raise InvalidOrder(f"clientOrderId prefix {AUTO_PREFIX!r} is reserved", clientOrderId=client_order_id)
-        market = self.markets.market(symbol)
-        book = self._books.get(market.symbol) or self._book(market)
+        book = self._books.get(symbol) or self._book(symbol)
+        market = book.market
         details = {"symbol": market.symbol, "side": side, "type": type}
         if side not in ("buy", "sell"):
             raise InvalidOrder(f"side must be buy or sell, not {side!r}", **details)
@@ -318,17 +331,17 @@ class MatchingEngine:
                                ask=_num(book.ask), **details)
 
         order_id = str(self._next_order)
+        stop = trigger == trigger
         order = Order(order_id, client_order_id or AUTO_PREFIX + order_id, market, type, side, amount_value, limit,
-                      self.clock.now_ms(), self._next_order, trigger_price=trigger,
-                      trigger_kind=trigger_kind if trigger == trigger else None,
-                      trigger_above=trigger_above if trigger == trigger else None, budget=budget, amount_step=step,
-                      time_in_force=time_in_force, post_only=post_only, slippage=slippage, owner=owner)
+                      self.clock.now_ms(), self._next_order, trigger, trigger_kind if stop else None,
+                      trigger_above if stop else None, budget, step, time_in_force, post_only, slippage, owner)
         self._reserve(order, book, details)
         self._next_order += 1
         self.orders[order_id] = order
         self._open[order_id] = order
         self._by_client[order.client_order_id] = order
-        self._record(order, "created")
+        if self.journal is not None:
+            self._record(order, "created")
         self._enter(book, order)
         return order
 
@@ -368,7 +381,7 @@ class MatchingEngine:
     def on_price(self, symbol: str, timestamp: int, bid: float, ask: float, last: float,
                  continuous: bool = False) -> int:
         """Play one price point of `symbol` (market time `timestamp`, ms); returns the number of fills."""
-        book = self._books.get(symbol) or self._book(self.markets.market(symbol))
+        book = self._books.get(symbol) or self._book(symbol)
         prev = book.bid, book.ask, book.last
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
         if (book.pending or ask <= book.buy_max or bid >= book.sell_min or last <= book.stop_below
@@ -380,7 +393,7 @@ class MatchingEngine:
         """Play a bar as four points (bid = ask = last): open (a gap), the extreme nearer to
         the open (the low on a tie), the farther one, the close; all at `timestamp`.
         Returns the number of fills."""
-        book = self._books.get(symbol) or self._book(self.markets.market(symbol))
+        book = self._books.get(symbol) or self._book(symbol)
         if low > book.down and high < book.up:
             book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
             return 0
@@ -397,18 +410,22 @@ class MatchingEngine:
         """`(down, up)`: a point `p` (bid = ask = last) of `symbol` makes the engine act only if
         `p <= down` or `p >= up`; `(inf, -inf)` while a market order waits, `(-inf, inf)`
         with nothing resting."""
-        book = self._books.get(symbol) or self._book(self.markets.market(symbol))
+        book = self._books.get(symbol) or self._book(symbol)
         return book.down, book.up
 
     def last_point(self, symbol: str) -> tuple[int | None, float, float, float]:
         """`(timestamp, bid, ask, last)` of the last point played (NaN prices before any)."""
-        book = self._books.get(symbol) or self._book(self.markets.market(symbol))
+        book = self._books.get(symbol) or self._book(symbol)
         return book.timestamp, book.bid, book.ask, book.last
 
     # -- internals --------------------------------------------------------------------------
 
-    def _book(self, market: Market) -> _Book:
-        book = self._books[market.symbol] = _Book(market)
+    def _book(self, symbol: str) -> _Book:
+        """The book of `symbol` (unified, or an id or spelling the catalogue resolves), made at first use."""
+        market = self.markets.market(symbol)
+        book = self._books.get(market.symbol)
+        if book is None:
+            book = self._books[market.symbol] = _Book(market, self.maker, self.taker)
         return book
 
     def _same_order(self, existing: Order, symbol: str, side: str, type: str) -> Order:
@@ -423,7 +440,7 @@ class MatchingEngine:
         if value is None:
             raise InvalidOrder(f"{name} is required", **details)
         try:
-            number = float(value)
+            number = value if type(value) is float else float(value)
         except (TypeError, ValueError):
             raise InvalidOrder(f"{name} must be a number, not {value!r}", **details) from None
         if not 0.0 < number < INF:
@@ -441,12 +458,12 @@ class MatchingEngine:
         if value is None:
             raise InvalidOrder("amount is required", **details)
         try:
-            number = float(value)
+            number = value if type(value) is float else float(value)
         except (TypeError, ValueError):
             raise InvalidOrder(f"amount must be a number, not {value!r}", **details) from None
         if not 0.0 < number < INF:
             raise InvalidOrder(f"amount must be a positive number, not {value!r}", amount=value, **details)
-        amount = market.amount_to_precision(number)
+        amount = market.amount_precision.truncate(number)
         if step:
             amount = self._step(step).truncate(amount)
         if not amount > 0.0:
@@ -478,30 +495,25 @@ class MatchingEngine:
                                "(triggerDirection 'above' or 'below')", triggerPrice=trigger, **details)
         return trigger > book.last
 
-    def _rate(self, market: Market, taker: bool) -> float:
-        if taker:
-            return market.taker if self.taker is None else self.taker
-        return market.maker if self.maker is None else self.maker
-
     def _reserve(self, order: Order, book: _Book, details: dict[str, Any]) -> None:
         """Reserve what the order may pay; raises (nothing reserved) when it can not."""
         market = order.market
-        rate = self._rate(market, True) if order.type == "market" else max(self._rate(market, True),
-                                                                             self._rate(market, False))
+        rate = book.taker if order.type == "market" or book.taker >= book.maker else book.maker
         if order.side == "buy":
             currency = market.quote
             if order.budget == order.budget:
                 amount = order.budget
             else:
-                reference = order.price if order.type == "limit" else order.trigger_price if order.is_stop else (
+                trigger = order.trigger_price
+                reference = order.price if order.type == "limit" else trigger if trigger == trigger else (
                     book.ask * (1.0 + order.slippage))
                 amount = 0.0 if reference != reference else order.amount * reference
-                if market.fee_currency("buy") == currency:
+                if book.buy_fee_in_quote:
                     amount += amount * rate
         else:
             currency = market.base
             amount = order.amount
-            if market.fee_currency("sell") == currency:
+            if not book.sell_fee_in_quote:
                 amount += amount * rate
         if order.owner is not None and order.side == "sell":
             position = self.position(order.owner, market.symbol)
@@ -510,23 +522,21 @@ class MatchingEngine:
             order.owner_reserved = amount
         if amount > 0.0:
             try:
-                self.ledger.reserve(order.id, currency, amount, self._kept(order, currency), **details)
+                self.ledger.reserve(order.id, currency, amount, self._kept(order, currency) if self.positions else 0,
+                                    details)
             except Exception:
                 if order.owner_reserved:
                     self.positions[(order.owner, market.symbol)].release(order.id)  # type: ignore[index]
                 raise
             order.reserve_currency, order.reserved = currency, amount
 
-    def _kept(self, order: Order, currency: str) -> list[float]:
+    def _kept(self, order: Order, currency: str) -> int:
         """What `order` may not pay of `currency`: what owners hold of it in their positions
-        (beyond what their own open sells reserve), except the position an owner's sell sells from."""
+        beyond what their own open sells reserve (exactly, `engine.ledger.exact`), except the
+        position an owner's sell sells from."""
         own = (order.owner, order.symbol) if order.owner is not None and order.side == "sell" else None
-        kept = []
-        for key, position in self.positions.items():
-            if position.base == currency and position.amount and key != own:
-                kept.append(position.amount)
-                kept += [-value for value in position.reserved.values()]
-        return kept
+        return sum(position.free_exact() for key, position in self.positions.items()
+                   if position.base == currency and position.amount and key != own)
 
     def _release(self, order: Order) -> None:
         if order.reserve_currency is not None:
@@ -542,10 +552,12 @@ class MatchingEngine:
 
     def _enter(self, book: _Book, order: Order) -> None:
         """File a new order: wait for the next point, fill at once (rule 3), or rest."""
-        if order.is_stop:
+        if order.trigger_price == order.trigger_price:
             book.stops.append(order)
         elif order.type == "market":
             book.pending.append(order)
+            book.down, book.up = INF, -INF
+            return
         elif self._marketable(book, order.side, order.price):
             self._fill(book, order, book.ask if order.side == "buy" else book.bid, order.timestamp, True)
         elif order.time_in_force in ("IOC", "FOK"):
@@ -564,6 +576,9 @@ class MatchingEngine:
             for order in pending:
                 price = ask if order.side == "buy" else bid
                 fills += self._fill(book, order, self._slipped(order, price), timestamp, True)
+            if not (ask <= book.buy_max or bid >= book.sell_min or last <= book.stop_below or last >= book.stop_above):
+                book.refresh()
+                return fills
         reached: list[tuple[float, int, Order]] = []
         for order in book.stops:
             level = order.trigger_price
@@ -613,8 +628,9 @@ class MatchingEngine:
         """Fill the whole order at `price` (it is already out of the book's lists), or cancel it
         with a reason when it can not be paid; returns 1 or 0."""
         market = order.market
-        rate = self._rate(market, taker)
-        fee_in_quote = market.fee_currency(order.side) == market.quote
+        rate = book.taker if taker else book.maker
+        buy = order.side == "buy"
+        fee_in_quote = book.buy_fee_in_quote if buy else book.sell_fee_in_quote
         amount = order.amount
         if amount != amount:
             amount = self._affordable(order, price, rate, fee_in_quote)
@@ -624,7 +640,6 @@ class MatchingEngine:
                 return 0
         cost = amount * price
         fee = cost * rate if fee_in_quote else amount * rate
-        buy = order.side == "buy"
         trade = Trade(str(self._next_trade), order.id, order.client_order_id, order.symbol, order.type, order.side,
                       taker, price, amount, cost, fee, market.quote if fee_in_quote else market.base, rate, timestamp,
                       order.owner)
@@ -633,7 +648,9 @@ class MatchingEngine:
             self._cancel(book, order, timestamp, f"insufficient {pay_currency} at the fill price {price!r}")
             return 0
         self._next_trade += 1
-        self._release(order)
+        if order.owner_reserved:  # (the ledger's reservation went with the payment)
+            self._release(order)
+        order.reserve_currency, order.reserved = None, 0.0
         order.amount = amount
         order.filled = amount
         order.cost = cost
@@ -680,7 +697,7 @@ class MatchingEngine:
             if not self.ledger.transfer(None, pay_currency, pay, get_currency, get):
                 return False
         elif not self.ledger.transfer(order.id, pay_currency, pay, get_currency, get,
-                                      self._kept(order, pay_currency) if pay > order.reserved else ()):
+                                      self._kept(order, pay_currency) if pay > order.reserved and self.positions else 0):
             return False
         if trade.owner is not None:
             position = self._position(trade.owner, trade.symbol)
@@ -720,7 +737,7 @@ class MatchingEngine:
         if order.reserve_currency is not None:
             self.ledger.reserve(order.id, order.reserve_currency, order.reserved)
         self._open[order.id] = order
-        book = self._books.get(order.symbol) or self._book(order.market)
+        book = self._books.get(order.symbol) or self._book(order.symbol)
         if order.is_stop and not order.triggered:
             book.stops.append(order)
         elif order.type == "market":
@@ -748,7 +765,7 @@ class MatchingEngine:
 
     def set_point(self, symbol: str, timestamp: int | None, bid: float, ask: float, last: float) -> None:
         """Set the last point of `symbol` without playing it (restoring a saved state)."""
-        book = self._books.get(symbol) or self._book(self.markets.market(symbol))
+        book = self._books.get(symbol) or self._book(symbol)
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
 
 

@@ -109,7 +109,7 @@ class Order:
                  "trigger_price", "triggered", "type")
 
     def __init__(self, id: str, client_order_id: str, market: Market, type: str, side: str, amount: float,
-                 price: float, timestamp: int, sequence: int, *, trigger_price: float = NAN,
+                 price: float, timestamp: int, sequence: int, trigger_price: float = NAN,
                  trigger_kind: str | None = None, trigger_above: bool | None = None, budget: float = NAN,
                  amount_step: float = 0.0, time_in_force: str = "GTC", post_only: bool = False, slippage: float = 0.0,
                  owner: str | None = None) -> None:

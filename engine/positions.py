@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import InsufficientBalance
-from .ledger import fits
+from .ledger import Reservations, exact
 
 __all__ = ["Position"]
 
@@ -38,7 +38,7 @@ class Position:
         self.cost = 0.0
         self.realized_pnl = 0.0
         self.fees = 0.0
-        self.reserved: dict[str, float] = {}
+        self.reserved = Reservations()
 
     @property
     def average_cost(self) -> float | None:
@@ -48,15 +48,21 @@ class Position:
     def reserve(self, order_id: str, amount: float) -> None:
         """Hold `amount` base for a sell order of this owner; `InsufficientBalance` if the owner
         holds less than that beyond its other open sells."""
-        if not fits(self.amount, self.reserved, amount, exclude=order_id):
-            available = self.amount - sum(v for k, v in self.reserved.items() if k != order_id)
+        if not self.reserved.room(self.amount, amount, order_id):
+            available = self.amount - self.reserved.total + self.reserved.get(order_id)
             raise InsufficientBalance(
                 f"{self.owner!r} holds {available!r} {self.base} on {self.symbol} free to sell, {amount!r} needed",
                 currency=self.base, needed=amount, available=available, owner=self.owner, symbol=self.symbol)
-        self.reserved[order_id] = amount
+        self.reserved.hold(order_id, amount)
 
     def release(self, order_id: str) -> None:
-        self.reserved.pop(order_id, None)
+        self.reserved.drop(order_id)
+
+    def free_exact(self) -> int:
+        """What the owner holds beyond its open sells, exactly (units of 2**-1074, `engine.ledger.exact`)."""
+        if not self.reserved:
+            return exact(self.amount)
+        return exact(self.amount) - sum(exact(self.reserved.get(order_id)) for order_id in self.reserved)
 
     def bought(self, received: float, paid: float, fee_value: float) -> None:
         """A buy fill brought in `received` base for `paid` quote (fee included)."""
@@ -66,7 +72,7 @@ class Position:
 
     def sold(self, order_id: str, given: float, proceeds: float, fee_value: float) -> None:
         """A sell fill of order `order_id` gave `given` base (fee included) for `proceeds` quote."""
-        self.reserved.pop(order_id, None)
+        self.reserved.drop(order_id)
         if given >= self.amount:
             basis, self.amount, self.cost = self.cost, 0.0, 0.0
         else:
@@ -80,7 +86,7 @@ class Position:
         """`{owner, symbol, base, amount, cost, averageCost, realizedPnl, fees, reserved}` (JSON-able)."""
         return {"owner": self.owner, "symbol": self.symbol, "base": self.base, "amount": self.amount,
                 "cost": self.cost, "averageCost": self.average_cost, "realizedPnl": self.realized_pnl,
-                "fees": self.fees, "reserved": dict(self.reserved)}
+                "fees": self.fees, "reserved": self.reserved.as_dict()}
 
     @classmethod
     def from_dict(cls, record: dict[str, Any]) -> Position:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from engine.clock import ManualClock
 from engine.errors import InsufficientBalance
-from engine.ledger import Ledger
+from engine.ledger import Ledger, Reservations, exact
 from engine.sim_exchange import SimExchange
 
 
@@ -30,7 +30,7 @@ def test_a_reservation_beyond_the_free_amount_is_refused_and_changes_nothing() -
     ledger = Ledger({"BTC": 1.0})
     ledger.reserve("1", "BTC", 0.7)
     with pytest.raises(InsufficientBalance) as caught:
-        ledger.reserve("2", "BTC", 0.3000000000000001, symbol="BTC/USDT")  # 1.0 - 0.7 leaves 0.30000000000000004
+        ledger.reserve("2", "BTC", 0.3000000000000001, context={"symbol": "BTC/USDT"})  # 1.0 - 0.7 leaves 0.30000000000000004
     assert caught.value.details == {"currency": "BTC", "symbol": "BTC/USDT", "needed": 0.3000000000000001,
                                     "available": 1.0 - 0.7}
     assert ledger.used("BTC") == 0.7 and ledger.reserved("2", "BTC") == 0.0
@@ -102,3 +102,32 @@ async def test_orders_racing_for_the_same_funds_never_overdraw() -> None:
     assert len(placed) == 1 and len(refused) == 3
     balance = await exchange.fetch_balance()
     assert balance["USDT"]["used"] <= balance["USDT"]["total"] and balance["USDT"]["free"] >= 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["hold", "drop"]), st.integers(0, 6),
+                          st.one_of(st.floats(0.0, 1e9), st.floats(0.0, 1e-6), st.sampled_from([0.1, 0.2, 0.3]))),
+                max_size=40),
+       st.floats(0.0, 1e9), st.floats(0.0, 1e9), st.integers(0, 7))
+def test_reservations_sum_and_room_are_exact(operations: list, total: float, amount: float, exclude: int) -> None:
+    reservations, held = Reservations(), {}
+    for action, key, value in operations:
+        if action == "hold":
+            reservations.hold(str(key), value)
+            held[str(key)] = value
+        else:
+            assert reservations.drop(str(key)) == held.pop(str(key), 0.0)
+        assert reservations.total == math.fsum(held.values()) and len(reservations) == len(held)
+    others = [v for k, v in held.items() if k != str(exclude)]
+    assert reservations.room(total, amount, str(exclude)) == (math.fsum([total, -amount, *(-v for v in others)]) >= 0)
+    kept = exact(0.1)
+    assert reservations.room(total, amount, str(exclude), kept) == (
+        math.fsum([total, -amount, -0.1, *(-v for v in others)]) >= 0)
+
+
+def test_many_open_orders_cost_no_more_per_reservation() -> None:
+    ledger = Ledger({"USDT": 1e9})
+    for i in range(20_000):  # each check and sum is O(1): this would be quadratic with sums over the orders
+        ledger.reserve(str(i), "USDT", 0.1 + i)
+    assert ledger.used("USDT") == math.fsum(0.1 + i for i in range(20_000))
+    assert ledger.transfer("7", "USDT", 7.1, "BTC", 1.0) and ledger.reserved("7", "USDT") == 0.0

@@ -153,7 +153,7 @@ class LedgerMachine(RuleBasedStateMachine):
 
     def _observable(self) -> tuple:
         return (self.engine.balance(), len(self.engine.orders), len(self.engine.trades),
-                {key: (p.amount, dict(p.reserved)) for key, p in self.engine.positions.items()})
+                {key: (p.amount, p.reserved.as_dict()) for key, p in self.engine.positions.items()})
 
     @invariant()
     def balances_are_consistent_and_never_negative(self) -> None:
@@ -193,7 +193,7 @@ class LedgerMachine(RuleBasedStateMachine):
         held: defaultdict[str, float] = defaultdict(float)
         for position in self.engine.positions.values():
             assert position.amount >= 0.0 and position.cost >= 0.0
-            assert math.fsum(position.reserved.values()) <= position.amount
+            assert position.reserved.total <= position.amount
             held[position.base] += position.amount
         for currency, amount in held.items():
             assert amount <= self.engine.ledger.total(currency) * (1 + 1e-12) + 1e-12
