@@ -197,6 +197,16 @@ class MarketCatalog:
                     and (row.get("precision") or {}).get("amount") is not None
                     and (row.get("precision") or {}).get("price") is not None), exchange_id)
 
+    @classmethod
+    def from_exchange(cls, exchange: Any) -> MarketCatalog:
+        """From a ccxt exchange whose markets are loaded (`load_markets`, or `markets` kept in
+        storage and given back with `set_markets`): its id, `precisionMode` and trading
+        `feeSide` (what a paper account on that exchange needs)."""
+        if not exchange.markets:
+            raise ValueError(f"{exchange.id} has no markets loaded")
+        trading = (exchange.fees or {}).get("trading") or {}
+        return cls.from_ccxt(exchange.markets, exchange.id, exchange.precisionMode, trading.get("feeSide") or "quote")
+
     def add(self, market: Market) -> Market:
         """List `market` (replacing any market of the same symbol); returns it."""
         old = self._by_symbol.get(market.symbol)

@@ -83,6 +83,14 @@ clientOrderId
     side or type it is an `InvalidOrder`. Without one the engine assigns `auto-<id>`; the
     `auto-` prefix is reserved.
 
+Futures (issue 18, not built)
+    The fill rules and the books do not depend on what a fill settles. Perpetuals add a
+    settlement beside `_settle` (the one place a fill moves money): margin reserved on the
+    market's `settle` currency through the same ledger, signed position sizes with entry
+    and mark prices in `Position`, and a liquidation level that `levels()` reports like a
+    stop, so the bar-skipping loop needs nothing new. Markets of type `swap` are listed
+    already and refused by `place` until then.
+
 Time
     `timestamp` of an order is the injected clock's (market time) when it is placed;
     trades carry the timestamp of the point they filled at.

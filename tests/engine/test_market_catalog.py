@@ -118,3 +118,16 @@ def test_bad_markets_are_refused() -> None:
     with pytest.raises(ValueError, match="reference price"):
         spot_market("X/Y", 0.0)
     assert Precision(0.001, TICK_SIZE).step == 0.001
+
+
+def test_from_a_ccxt_exchange_with_its_markets_loaded() -> None:
+    exchange = ccxt.binance()
+    with pytest.raises(ValueError, match="no markets"):
+        MarketCatalog.from_exchange(exchange)
+    exchange.set_markets([{"id": "ETHUSDT", "symbol": "ETH/USDT", "base": "ETH", "quote": "USDT", "type": "spot",
+                           "spot": True, "active": True, "precision": {"amount": 0.0001, "price": 0.01},
+                           "maker": 0.001, "taker": 0.001, "limits": {"cost": {"min": 5}}}])
+    catalog = MarketCatalog.from_exchange(exchange)
+    market = catalog.market("ETHUSDT")
+    assert catalog.exchange_id == "binance" and market.fee_side == "get"  # binance charges what you get
+    assert market.amount_precision.mode == exchange.precisionMode == TICK_SIZE and market.min_cost == 5
