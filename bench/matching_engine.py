@@ -255,7 +255,10 @@ def main() -> int:
     if args.profile:
         function, unit, _ = SCENARIOS[args.profile]
         profiler = cProfile.Profile()
+        if not args.gc:
+            gc.disable()
         profiler.runcall(function, sizes[unit])
+        gc.enable()
         pstats.Stats(profiler).sort_stats("tottime").print_stats(20)
         return 0
     print(f"{'scenario':<11} {'engine /s':>12} {'reference /s':>13} {'ratio':>7}  what")

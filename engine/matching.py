@@ -142,6 +142,8 @@ INF = math.inf
 AUTO_PREFIX = "auto-"
 TRIGGER_KINDS = ("trigger", "stopLoss", "takeProfit")
 TIMES_IN_FORCE = ("GTC", "IOC", "FOK", "PO")
+_SIDES = ("buy", "sell")
+_TYPES = ("market", "limit")
 
 
 class _Book:
@@ -284,25 +286,21 @@ class MatchingEngine:
         book = self._books.get(symbol) or self._book(symbol)
         market = book.market
         details = {"symbol": market.symbol, "side": side, "type": type}
-        if side not in ("buy", "sell"):
-            raise InvalidOrder(f"side must be buy or sell, not {side!r}", **details)
-        if type not in ("market", "limit"):
-            raise InvalidOrder(f"type must be market or limit, not {type!r}", **details)
-        if not market.spot:
-            raise InvalidOrder(f"{market.symbol} is a {market.type} market; only spot is simulated", **details)
-        if not market.active:
-            raise InvalidOrder(f"{market.symbol} is not active", **details)
-        if time_in_force not in TIMES_IN_FORCE:
-            raise InvalidOrder(f"timeInForce must be one of {TIMES_IN_FORCE}, not {time_in_force!r}", **details)
+        if not (side in _SIDES and type in _TYPES and market.spot and market.active and time_in_force in TIMES_IN_FORCE):
+            raise self._refusal(market, side, type, time_in_force, details)
         post_only = post_only or time_in_force == "PO"
         if post_only and type != "limit":
             raise InvalidOrder("postOnly is for limit orders", **details)
-        step = self.amount_step if amount_step is None else float(amount_step)
-        if not 0.0 <= step < INF:
-            raise InvalidOrder(f"amountStep must be a positive number, not {amount_step!r}", **details)
-        slippage = (self.slippage_bps if slippage_bps is None else float(slippage_bps)) / 10_000
-        if not 0.0 <= slippage < 1.0:
-            raise InvalidOrder(f"slippage must be between 0 and 10000 bps, not {slippage_bps!r}", **details)
+        step = self.amount_step
+        if amount_step is not None:
+            step = float(amount_step)
+            if not 0.0 <= step < INF:
+                raise InvalidOrder(f"amountStep must be a positive number, not {amount_step!r}", **details)
+        slippage = self.slippage_bps / 10_000
+        if slippage_bps is not None:
+            slippage = float(slippage_bps) / 10_000
+            if not 0.0 <= slippage < 1.0:
+                raise InvalidOrder(f"slippage must be between 0 and 10000 bps, not {slippage_bps!r}", **details)
 
         limit = NAN
         if type == "limit":
@@ -436,6 +434,19 @@ class MatchingEngine:
             book = self._books[market.symbol] = _Book(market, self.maker, self.taker)
         return book
 
+    @staticmethod
+    def _refusal(market: Market, side: str, type: str, time_in_force: str, details: dict[str, Any]) -> InvalidOrder:
+        """Why an order's side, type, market or time in force is refused."""
+        if side not in _SIDES:
+            return InvalidOrder(f"side must be buy or sell, not {side!r}", **details)
+        if type not in _TYPES:
+            return InvalidOrder(f"type must be market or limit, not {type!r}", **details)
+        if not market.spot:
+            return InvalidOrder(f"{market.symbol} is a {market.type} market; only spot is simulated", **details)
+        if not market.active:
+            return InvalidOrder(f"{market.symbol} is not active", **details)
+        return InvalidOrder(f"timeInForce must be one of {TIMES_IN_FORCE}, not {time_in_force!r}", **details)
+
     def _same_order(self, existing: Order, symbol: str, side: str, type: str) -> Order:
         if (existing.symbol, existing.side, existing.type) == (self.markets.market(symbol).symbol, side, type):
             return existing
@@ -559,21 +570,27 @@ class MatchingEngine:
         return book.ask <= limit if side == "buy" else book.bid >= limit
 
     def _enter(self, book: _Book, order: Order) -> None:
-        """File a new order: wait for the next point, fill at once (rule 3), or rest."""
+        """File a new order: wait for the next point, fill at once (rule 3), or rest; the levels follow."""
         if order.trigger_price == order.trigger_price:
             book.stops.append(order)
+            book.relevel()
         elif order.type == "market":
             book.pending.append(order)
-            book.down, book.up = INF, -INF
-            return
+            book.refresh()
         elif self._marketable(book, order.side, order.price):
             self._fill(book, order, book.ask if order.side == "buy" else book.bid, order.timestamp, True)
         elif order.time_in_force in ("IOC", "FOK"):
             self._cancel(book, order, order.timestamp, f"{order.time_in_force}: not marketable when placed")
-            return
+        elif order.side == "buy":
+            book.buys.append(order)
+            if order.price > book.buy_max:
+                book.buy_max = order.price
+                book.refresh()
         else:
-            (book.buys if order.side == "buy" else book.sells).append(order)
-        book.relevel()
+            book.sells.append(order)
+            if order.price < book.sell_min:
+                book.sell_min = order.price
+                book.refresh()
 
     def _match(self, book: _Book, timestamp: int, prev: tuple[float, float, float], continuous: bool) -> int:
         """Fill what the point just set on `book` reaches; `prev` is the point before (bid, ask, last)."""
@@ -601,6 +618,9 @@ class MatchingEngine:
         if len(reached) > 1:
             prev_last = prev[2]
             reached.sort(key=lambda item: (abs(item[0] - prev_last) if prev_last == prev_last else 0.0, item[1]))
+        if not reached:
+            book.refresh()
+            return fills
         for level, _, order in reached:
             buy = order.side == "buy"
             here = ask if buy else bid

@@ -199,6 +199,21 @@ class LedgerMachine(RuleBasedStateMachine):
             assert amount <= self.engine.ledger.total(currency) * (1 + 1e-12) + 1e-12
 
     @invariant()
+    def levels_match_the_open_orders(self) -> None:
+        for symbol in SYMBOLS:
+            orders = self.engine.open_orders(symbol)
+            if any(o.type == "market" and (o.trigger_price != o.trigger_price or o.triggered) for o in orders):
+                assert self.engine.levels(symbol) == (math.inf, -math.inf)
+                continue
+            stops = [o for o in orders if o.trigger_price == o.trigger_price and not o.triggered]
+            limits = [o for o in orders if o not in stops]
+            down = max([o.price for o in limits if o.side == "buy"] + [o.trigger_price for o in stops if not o.trigger_above],
+                       default=-math.inf)
+            up = min([o.price for o in limits if o.side == "sell"] + [o.trigger_price for o in stops if o.trigger_above],
+                     default=math.inf)
+            assert self.engine.levels(symbol) == (down, up)
+
+    @invariant()
     def orders_are_consistent(self) -> None:
         for order in self.engine.orders.values():
             if order.status == "closed":
