@@ -131,12 +131,13 @@ def bars_with_orders(n: int) -> tuple[int, float, float]:
         close[:-1], np.maximum(close[:-1], close[1:]) * (1 + spread[1:]),
         np.minimum(close[:-1], close[1:]) * (1 - spread[1:]), close[1:]))
     account = engine()
-    place, play_bar, open_orders = account.place, account.play_bar, account.open_orders
+    place, play_bar, levels = account.place, account.play_bar, account.levels
     play_bar(SYMBOL, 0, opens[0], highs[0], lows[0], closes[0])
+    nothing_resting = (-math.inf, math.inf)
     start = time.perf_counter()
     fills = 0
     for i in range(n):
-        if not open_orders(SYMBOL):
+        if levels(SYMBOL) == nothing_resting:
             c = closes[i - 1] if i else opens[0]
             place(SYMBOL, "buy", "limit", 0.01, c * 0.999)
             place(SYMBOL, "sell", "limit", 0.01, c * 1.001)
