@@ -21,7 +21,9 @@ gets identical balances (bit for bit) and open orders back after a restart:
 
   Deposits and trades are applied in order with the engine's own arithmetic; the last
   record of each order is its state, and open orders are booked again with the
-  reservations they recorded. Prices are not journaled: they come back with the feed.
+  reservations they recorded. An order whose trade was written but not its `filled`
+  record (a crash between the two) is closed by that trade, never filled twice. Prices
+  are not journaled: they come back with the feed.
 
 Both take the exchange's `MarketCatalog`, a clock, and the engine's options (`journal`,
 `maker`, `taker`, `slippage_bps`, `amount_step`); the journal callback is attached after
@@ -115,4 +117,7 @@ def _adopt_orders(engine: MatchingEngine, records: Iterable[dict[str, Any]], tra
         by_order[trade.order_id].append(trade)
     for record in records:
         order = Order.from_ccxt(record, engine.markets.market(record["symbol"]))
-        engine.adopt(order, by_order.get(order.id, ()))
+        trades = by_order.get(order.id, [])
+        if order.status == "open" and trades:  # its trade was written, its filled record was not
+            order.fill_with(trades[-1])
+        engine.adopt(order, trades)

@@ -403,14 +403,21 @@ class MatchingEngine:
         if low > book.down and high < book.up:
             book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
             return 0
-        near, far = (high, low) if high - open < open - low else (low, high)
-        fills = 0
-        for price, continuous in ((open, False), (near, True), (far, True), (close, True)):
+        if high - open < open - low:
+            near, far = high, low
+        else:
+            near, far = low, high
+        return (self._bar_point(book, timestamp, open, False) + self._bar_point(book, timestamp, near, True)
+                + self._bar_point(book, timestamp, far, True) + self._bar_point(book, timestamp, close, True))
+
+    def _bar_point(self, book: _Book, timestamp: int, price: float, continuous: bool) -> int:
+        """One point of a bar (bid = ask = last = price)."""
+        if book.pending or price <= book.down or price >= book.up:
             prev = book.bid, book.ask, book.last
             book.timestamp, book.bid, book.ask, book.last = timestamp, price, price, price
-            if (book.pending or price <= book.down or price >= book.up):
-                fills += self._match(book, timestamp, prev, continuous)
-        return fills
+            return self._match(book, timestamp, prev, continuous)
+        book.timestamp, book.bid, book.ask, book.last = timestamp, price, price, price
+        return 0
 
     def levels(self, symbol: str) -> tuple[float, float]:
         """`(down, up)`: a point `p` (bid = ask = last) of `symbol` makes the engine act only if
@@ -678,14 +685,7 @@ class MatchingEngine:
         self._next_trade += 1
         if order.owner_reserved:  # (the ledger's reservation went with the payment)
             self._release(order)
-        order.reserve_currency, order.reserved = None, 0.0
-        order.amount = amount
-        order.filled = amount
-        order.cost = cost
-        order.fee_cost, order.fee_currency, order.fee_rate = fee, trade.fee_currency, rate
-        order.status = "closed"
-        order.last_trade_timestamp = order.last_update_timestamp = timestamp
-        order.trades.append(trade)
+        order.fill_with(trade)
         self.trades.append(trade)
         del self._open[order.id]
         if self.journal is not None:

@@ -147,6 +147,16 @@ class Order:
         self.reason: str | None = None
         self.trades: list[Trade] = []
 
+    def fill_with(self, trade: Trade) -> None:
+        """Record its (whole) fill: `closed`, filled by `trade`, nothing reserved any more."""
+        self.amount = self.filled = trade.amount
+        self.cost = trade.cost
+        self.fee_cost, self.fee_currency, self.fee_rate = trade.fee_cost, trade.fee_currency, trade.fee_rate
+        self.status = "closed"
+        self.last_trade_timestamp = self.last_update_timestamp = trade.timestamp
+        self.reserve_currency, self.reserved, self.owner_reserved = None, 0.0, 0.0
+        self.trades.append(trade)
+
     @property
     def is_stop(self) -> bool:
         return self.trigger_price == self.trigger_price

@@ -136,3 +136,14 @@ def test_unknown_versions_and_events_are_refused() -> None:
         restore({**snapshot(account.engine), "version": 99}, sim_catalog(), account.clock)
     with pytest.raises(ValueError, match="event"):
         replay([{"event": "withdrawal"}], sim_catalog(), account.clock)
+
+
+def test_a_crash_between_a_trade_and_its_order_record_fills_nothing_twice() -> None:
+    account = Account({"USDT": 10_000.0})
+    account.point("ETH/USDT", 2_000)
+    account.engine.place("ETH/USDT", "buy", "market", 1.0)
+    account.point("ETH/USDT", 2_000)
+    assert account.records[-1]["action"] == "filled"
+    rebuilt = replay(account.records[:-1], sim_catalog(), account.clock)  # the filled record never written
+    assert rebuilt.open_orders() == [] and rebuilt.balance() == account.engine.balance()
+    assert rebuilt.orders["1"].to_ccxt() == account.engine.orders["1"].to_ccxt()
