@@ -159,11 +159,8 @@ class Order:
 
     @property
     def is_stop(self) -> bool:
+        """Whether it has a trigger price (triggered or not)."""
         return self.trigger_price == self.trigger_price
-
-    @property
-    def remaining(self) -> float:
-        return self.amount - self.filled if self.status == "open" else 0.0
 
     def to_ccxt(self) -> dict[str, Any]:
         """ccxt's order structure, the engine's fields in `info` (a filled market order's `price`
