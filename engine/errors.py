@@ -11,11 +11,18 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
     ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
     └── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
+
+Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
+`ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
+`ccxt.ExchangeNotAvailable`), so code written against ccxt catches the simulated
+exchange's errors unchanged.
 """
 
 from __future__ import annotations
 
 from typing import Any
+
+import ccxt
 
 __all__ = [
     "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidData", "InvalidOrder", "InvalidSymbol",
@@ -34,27 +41,27 @@ class EngineError(Exception):
         self.details = details
 
 
-class InvalidSymbol(EngineError):
+class InvalidSymbol(EngineError, ccxt.BadSymbol):
     code = "INVALID_SYMBOL"
 
 
-class InvalidTimeframe(EngineError):
+class InvalidTimeframe(EngineError, ccxt.BadRequest):
     code = "INVALID_TIMEFRAME"
 
 
-class InvalidOrder(EngineError):
+class InvalidOrder(EngineError, ccxt.InvalidOrder):
     code = "INVALID_ORDER"
 
 
-class InsufficientBalance(EngineError):
+class InsufficientBalance(EngineError, ccxt.InsufficientFunds):
     code = "INSUFFICIENT_BALANCE"
 
 
-class OrderNotFound(EngineError):
+class OrderNotFound(EngineError, ccxt.OrderNotFound):
     code = "ORDER_NOT_FOUND"
 
 
-class ExchangeNotAvailable(EngineError):
+class ExchangeNotAvailable(EngineError, ccxt.ExchangeNotAvailable):
     code = "EXCHANGE_NOT_AVAILABLE"
 
 
