@@ -29,19 +29,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptorobot.adapters import Index, SqliteService  # noqa: E402
-from cryptorobot.adapters.sqlite.codec import encode  # noqa: E402
-from cryptorobot.adapters.sqlite.ids import new_id  # noqa: E402
-from cryptorobot.adapters.sqlite.schema import prepare  # noqa: E402
+from cryptorobot.adapters import Index, SqliteService
+from cryptorobot.adapters.sqlite.codec import encode
+from cryptorobot.adapters.sqlite.ids import new_id
+from cryptorobot.adapters.sqlite.schema import prepare
 
 STATUSES = [f"status{i}" for i in range(10)]
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 INDEXES = (Index(("status", "createdAt")),)
 
 

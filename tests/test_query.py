@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from cryptorobot.errors import BadRequest
 from cryptorobot.query import FILTERS, OPERATORS, Filters, page_limit, sanitize_query, split_query
 
-T0 = datetime(2024, 3, 13, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 13, tzinfo=UTC)
 
 
 def nested_or(levels: int) -> dict[str, Any]:

@@ -16,13 +16,13 @@ import datetime as dt
 from typing import Any
 
 import marshmallow.fields as _fields
-from marshmallow.fields import *  # noqa: F403  (this module stands in for marshmallow.fields)
 from marshmallow import ValidationError as _marshmallow_validation_error
+from marshmallow.fields import *  # noqa: F403  (this module stands in for marshmallow.fields)
 from marshmallow.fields import __all__ as _marshmallow_all
 
 __all__ = [*_marshmallow_all, "to_utc", "loaded_utc", "js_iso"]
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def to_utc(value: dt.datetime) -> dt.datetime:

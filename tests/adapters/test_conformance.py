@@ -8,13 +8,13 @@ only ever compare ids with ids the adapter itself returned.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from cryptorobot.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 from cryptorobot.adapters import Index
+from cryptorobot.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 
 UNKNOWN_ID = "568225fbfe21222432e836ff"
 
@@ -525,7 +525,7 @@ async def test_select_on_multi_methods(service) -> None:
 
 # -- Typed values ----------------------------------------------------------------------------
 
-UTC = timezone.utc
+UTC = UTC
 T0 = datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
 
 

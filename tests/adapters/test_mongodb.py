@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-import nx_server
 import pytest
 from bson import CodecOptions, ObjectId
 from pymongo import AsyncMongoClient, monitoring
 
+import nx_server
 from cryptorobot.adapters import Index, MongoService
 from cryptorobot.adapters.mongodb import clients
 from cryptorobot.adapters.mongodb.filters import NEVER, FilterBuilder, id_condition
@@ -36,7 +36,7 @@ def adapter(request: pytest.FixtureRequest) -> str:
 
 def raw(service: MongoService) -> Any:
     """The service's collection without the adapter's decoding (ObjectIds stay ObjectIds)."""
-    return service.collection.with_options(codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
+    return service.collection.with_options(codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
 
 
 class Commands(monitoring.CommandListener):
@@ -156,7 +156,7 @@ async def test_datetimes_are_utc_milliseconds(make_service) -> None:
     service = await make_service(id="_id")
     naive = datetime(2024, 3, 13, 17, 21, 50, 123456)
     created = await service.create({"at": naive})
-    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=timezone.utc)
+    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
     assert created["at"].tzinfo is not None
     assert await service.get(created["_id"]) == created
 

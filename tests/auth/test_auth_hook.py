@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
+from auth_support import AuthApp
 from cryptorobot.auth import authenticate
 from cryptorobot.errors import NotAuthenticated
-
-from auth_support import AuthApp
 
 
 class Recorder:

@@ -53,7 +53,7 @@ def test_concurrent_starts_agree_on_one_secret(tmp_path: Path, round: int) -> No
         barrier.wait()
         try:
             found.append(resolve_secret("", tmp_path, "development"))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failed.append(error)
 
     threads = [threading.Thread(target=start) for _ in range(8)]

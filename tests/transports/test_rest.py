@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -12,13 +12,14 @@ from cryptorobot import App
 from cryptorobot.errors import MethodNotAllowed, NotFound
 from tests.echo import ALL_METHODS, Echo, error
 
+
 class Values:
     """`get(name)` returns a chosen value; `create` returns None."""
 
     VALUES: dict[str, Any] = {
         "none": None, "false": False, "zero": 0, "zero-float": 0.0, "empty-string": "",
         "empty-list": [], "empty-dict": {}, "true": True, "one": 1, "text": "x",
-        "date": datetime(2024, 3, 13, 17, 21, 50, 123456, tzinfo=timezone.utc),
+        "date": datetime(2024, 3, 13, 17, 21, 50, 123456, tzinfo=UTC),
         "date-plus-2": datetime(2024, 3, 13, 19, 21, 50, 123000, tzinfo=timezone(timedelta(hours=2))),
         "nan": float("nan"),
     }

@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
 from datetime import datetime
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from ...errors import BadRequest
