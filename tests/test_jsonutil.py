@@ -13,7 +13,6 @@ from cryptorobot import jsonutil
 
 NAN = float("nan")
 INF = float("inf")
-UTC = UTC
 PLUS_2 = timezone(timedelta(hours=2))
 
 DUMPS_CASES = [

@@ -199,7 +199,8 @@ async def test_duplicate_ids_and_values_are_conflicts(make_service) -> None:
     assert caught.value.code == 409
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', without the index")
+@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', "
+                                          "without the index")
 async def test_a_duplicate_id_names_the_id_field(make_service) -> None:
     service = await make_service(id="id")
     await service.create({"id": "doug"})
@@ -234,7 +235,8 @@ async def test_declared_indexes_exist_after_setup(make_service) -> None:
     assert keys == {("_id",): False, ("email",): True, ("name",): False, ("exchange", "symbol"): False}
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 reports index names of its own (idx_<collection>_<fields>) and no partialFilterExpression")
+@pytest.mark.deviation("mongodb", reason="nx-27017 reports index names of its own (idx_<collection>_<fields>) "
+                                          "and no partialFilterExpression")
 async def test_indexes_are_ours_and_follow_the_declaration(make_service) -> None:
     email, name = Index(("email",), unique=True), Index(("name",))
     first = await make_service(id="_id", indexes=[email, name])
@@ -301,7 +303,8 @@ async def test_operations_are_single_server_commands(make_service) -> None:
 
     await service.patch(created[0]["id"], {"name": "patched"}, {"query": {"$select": ["name"]}})
     [(name, body)] = commands.take()
-    assert (name, body["update"], body["new"], body["fields"]) == ("findAndModify", {"$set": {"name": "patched"}}, True, {"name": 1})
+    assert (name, body["update"], body["new"], body["fields"]) == \
+        ("findAndModify", {"$set": {"name": "patched"}}, True, {"name": 1})
     await service.update(created[0]["id"], {"name": "replaced"})
     [(name, body)] = commands.take()
     assert (name, body["update"]) == ("findAndModify", {"name": "replaced"})

@@ -22,8 +22,6 @@ from cryptorobot.schemas import (
     validate_data,
 )
 
-UTC = UTC
-
 
 class Create(Schema):
     email = fields.Email(required=True)

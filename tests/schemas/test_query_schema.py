@@ -15,8 +15,6 @@ from cryptorobot.query import MAX_DEPTH, sanitize_query
 from cryptorobot.schemas import QueryRules, QuerySchema, Schema, fields, load_query, validate_query
 from cryptorobot.transports.querystring import parse_query_string
 
-UTC = UTC
-
 
 class Query(QuerySchema):
     _id = fields.String()

@@ -315,7 +315,7 @@ class MongoService(AdapterService):
         collection = await self._ready()
         many = isinstance(data, list)
         keys, documents = [], []
-        for item in (data if many else [data]):
+        for item in (data if isinstance(data, list) else [data]):
             key, document = self._encode_new(item)
             keys.append(key)
             documents.append(document)

@@ -83,8 +83,9 @@ def _revive(obj: dict[str, Any], _epoch: datetime = _EPOCH, _delta: type = timed
 
 # The C scanners straight away: json.loads would build a decoder per call (with a hook)
 # and wrap the scan in Python; stored text is always compact, valid JSON.
-_scan_plain = json.scanner.make_scanner(json.JSONDecoder())
-_scan_dates = json.scanner.make_scanner(json.JSONDecoder(object_hook=_revive))
+# (typeshed types make_scanner's argument as a make_scanner; it reads a JSONDecoder's settings.)
+_scan_plain = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_scan_dates = json.scanner.make_scanner(json.JSONDecoder(object_hook=_revive))  # type: ignore[arg-type]
 
 
 def decode(text: str) -> Any:
