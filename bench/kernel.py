@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import cProfile
 import importlib.util
 import json
@@ -280,10 +281,8 @@ class Server:
 
     def stop(self) -> None:
         if self.process.is_alive():
-            try:
+            with contextlib.suppress(OSError, EOFError, RuntimeError):
                 self.request("stop")
-            except (OSError, EOFError, RuntimeError):
-                pass
         self.process.join(10)
         if self.process.is_alive():
             self.process.kill()
@@ -450,7 +449,8 @@ async def run_socket(server: Server, records: list[dict], args: argparse.Namespa
         await asyncio.gather(*(client.disconnect() for client in clients), return_exceptions=True)
 
 
-async def run_wrk(scenario: str, server: Server, records: list[dict], args: argparse.Namespace) -> tuple[float | None, float | None, str | None]:
+async def run_wrk(scenario: str, server: Server, records: list[dict],
+                  args: argparse.Namespace) -> tuple[float | None, float | None, str | None]:
     """REST throughput from wrk (1 thread), with server CPU per request; None when unusable.
 
     rest-get rotates through every id with a Lua script. Any non-2xx answer voids the figure;
@@ -538,10 +538,11 @@ async def benchmark(args: argparse.Namespace) -> Rounds:
                 for side in order:
                     result = await run_scenario(scenario, servers[side], records, args)
                     rounds[side][scenario].append(result)
+                    wrk = ("" if result.wrk_rps is None
+                           else f"; wrk {result.wrk_rps:.0f} req/s, server {result.wrk_server_us:.1f} us/req")
                     print(f"  round {round_number + 1} {side:<11} {scenario:<10} {result.rps:8.0f} req/s "
                           f"server {result.server_us:6.1f} us/req, client {result.client_load:.2f} cores"
-                          f"{'' if result.wrk_rps is None else f'; wrk {result.wrk_rps:.0f} req/s, server {result.wrk_server_us:.1f} us/req'}"
-                          f"{'  ERRORS' if result.errors else ''}", file=sys.stderr, flush=True)
+                          f"{wrk}{'  ERRORS' if result.errors else ''}", file=sys.stderr, flush=True)
     finally:
         for server in servers.values():
             server.stop()
@@ -555,7 +556,7 @@ def median(values: list[float | None]) -> float | None:
 
 def paired_ratio(numerators: list[float | None], denominators: list[float | None]) -> float | None:
     """Median of the per-round ratios (each from two back-to-back measurements)."""
-    return median([n / d if n and d else None for n, d in zip(numerators, denominators)])
+    return median([n / d if n and d else None for n, d in zip(numerators, denominators, strict=True)])
 
 
 def cell(value: float | None, digits: int = 0) -> str:

@@ -35,7 +35,7 @@ import statistics
 import sys
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -49,7 +49,7 @@ from pymongo import AsyncMongoClient  # noqa: E402
 from cryptorobot.adapters import Index, MongoService  # noqa: E402
 
 SYMBOLS = [f"SYM{n}/EUR" for n in range(20)]
-T0 = datetime(2024, 1, 1, tzinfo=timezone.utc)
+T0 = datetime(2024, 1, 1, tzinfo=UTC)
 Op = Callable[[int], Awaitable[Any]]
 
 
@@ -75,7 +75,7 @@ async def timed(op: Op, ops: int, concurrency: int) -> tuple[float, float]:
 async def run(args: argparse.Namespace, url: str) -> list[tuple[str, str, float, float, float | None]]:
     client = AsyncMongoClient(url)
     database = f"bench_{int(time.time())}"
-    codec = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
+    codec = CodecOptions(tz_aware=True, tzinfo=UTC)
     index = Index(("symbol", "at"))
     results: list[Any] = []
     try:

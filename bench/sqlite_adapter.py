@@ -29,19 +29,19 @@ import sys
 import tempfile
 import time
 from collections.abc import Awaitable, Callable
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from cryptorobot.adapters import Index, SqliteService  # noqa: E402
-from cryptorobot.adapters.sqlite.codec import encode  # noqa: E402
-from cryptorobot.adapters.sqlite.ids import new_id  # noqa: E402
-from cryptorobot.adapters.sqlite.schema import prepare  # noqa: E402
+from cryptorobot.adapters import Index, SqliteService
+from cryptorobot.adapters.sqlite.codec import encode
+from cryptorobot.adapters.sqlite.ids import new_id
+from cryptorobot.adapters.sqlite.schema import prepare
 
 STATUSES = [f"status{i}" for i in range(10)]
-START = datetime(2024, 1, 1, tzinfo=timezone.utc)
+START = datetime(2024, 1, 1, tzinfo=UTC)
 INDEXES = (Index(("status", "createdAt")),)
 
 
@@ -114,13 +114,18 @@ def as_raw_json(record: dict[str, Any]) -> dict[str, Any]:
     return json.loads(encode(record))
 
 
-async def run(args: argparse.Namespace) -> list[tuple[str, float, float]]:
-    directory = args.dir
+def fresh_database_files(directory: str) -> tuple[str, str]:
+    """The adapter's and the raw database's paths in `directory`, an earlier run's files removed."""
     adapter_file, raw_file = os.path.join(directory, "adapter.sqlite3"), os.path.join(directory, "raw.sqlite3")
     for name in (adapter_file, raw_file):
         for suffix in ("", "-wal", "-shm"):
             if os.path.exists(name + suffix):
                 os.remove(name + suffix)
+    return adapter_file, raw_file
+
+
+async def run(args: argparse.Namespace) -> list[tuple[str, float, float]]:
+    adapter_file, raw_file = fresh_database_files(args.dir)
     records = make_records(args.records)
     raw_records = [as_raw_json(r) for r in records]
     singles = make_records(args.singles, seed=8)

@@ -83,30 +83,114 @@ class FeathersError(Exception):
         return f"{self.name}({self.message!r})"
 
 
-def _error(name: str, code: int, class_name: str, wire_name: str | None = None) -> type[FeathersError]:
-    attrs = {"name": wire_name or name, "code": code, "class_name": class_name, "__doc__": f"{code} {class_name}"}
-    return type(name, (FeathersError,), attrs)
+class BadRequest(FeathersError):
+    """400 bad-request"""
+
+    name, code, class_name = "BadRequest", 400, "bad-request"
 
 
-BadRequest = _error("BadRequest", 400, "bad-request")
-NotAuthenticated = _error("NotAuthenticated", 401, "not-authenticated")
-PaymentError = _error("PaymentError", 402, "payment-error")
-Forbidden = _error("Forbidden", 403, "forbidden")
-NotFound = _error("NotFound", 404, "not-found")
-MethodNotAllowed = _error("MethodNotAllowed", 405, "method-not-allowed")
-NotAcceptable = _error("NotAcceptable", 406, "not-acceptable")
-Timeout = _error("Timeout", 408, "timeout")
-Conflict = _error("Conflict", 409, "conflict")
-Gone = _error("Gone", 410, "gone")
-LengthRequired = _error("LengthRequired", 411, "length-required")
-PayloadTooLarge = _error("PayloadTooLarge", 413, "payload-too-large")
-Unprocessable = _error("Unprocessable", 422, "unprocessable")
-TooManyRequests = _error("TooManyRequests", 429, "too-many-requests")
-GeneralError = _error("GeneralError", 500, "general-error")
+class NotAuthenticated(FeathersError):
+    """401 not-authenticated"""
+
+    name, code, class_name = "NotAuthenticated", 401, "not-authenticated"
+
+
+class PaymentError(FeathersError):
+    """402 payment-error"""
+
+    name, code, class_name = "PaymentError", 402, "payment-error"
+
+
+class Forbidden(FeathersError):
+    """403 forbidden"""
+
+    name, code, class_name = "Forbidden", 403, "forbidden"
+
+
+class NotFound(FeathersError):
+    """404 not-found"""
+
+    name, code, class_name = "NotFound", 404, "not-found"
+
+
+class MethodNotAllowed(FeathersError):
+    """405 method-not-allowed"""
+
+    name, code, class_name = "MethodNotAllowed", 405, "method-not-allowed"
+
+
+class NotAcceptable(FeathersError):
+    """406 not-acceptable"""
+
+    name, code, class_name = "NotAcceptable", 406, "not-acceptable"
+
+
+class Timeout(FeathersError):
+    """408 timeout"""
+
+    name, code, class_name = "Timeout", 408, "timeout"
+
+
+class Conflict(FeathersError):
+    """409 conflict"""
+
+    name, code, class_name = "Conflict", 409, "conflict"
+
+
+class Gone(FeathersError):
+    """410 gone"""
+
+    name, code, class_name = "Gone", 410, "gone"
+
+
+class LengthRequired(FeathersError):
+    """411 length-required"""
+
+    name, code, class_name = "LengthRequired", 411, "length-required"
+
+
+class PayloadTooLarge(FeathersError):
+    """413 payload-too-large"""
+
+    name, code, class_name = "PayloadTooLarge", 413, "payload-too-large"
+
+
+class Unprocessable(FeathersError):
+    """422 unprocessable"""
+
+    name, code, class_name = "Unprocessable", 422, "unprocessable"
+
+
+class TooManyRequests(FeathersError):
+    """429 too-many-requests"""
+
+    name, code, class_name = "TooManyRequests", 429, "too-many-requests"
+
+
+class GeneralError(FeathersError):
+    """500 general-error"""
+
+    name, code, class_name = "GeneralError", 500, "general-error"
+
+
 # Python already has NotImplementedError; the wire name stays "NotImplemented".
-NotImplementedError_ = _error("NotImplementedError_", 501, "not-implemented", "NotImplemented")
-BadGateway = _error("BadGateway", 502, "bad-gateway")
-Unavailable = _error("Unavailable", 503, "unavailable")
+class NotImplementedError_(FeathersError):
+    """501 not-implemented"""
+
+    name, code, class_name = "NotImplemented", 501, "not-implemented"
+
+
+class BadGateway(FeathersError):
+    """502 bad-gateway"""
+
+    name, code, class_name = "BadGateway", 502, "bad-gateway"
+
+
+class Unavailable(FeathersError):
+    """503 unavailable"""
+
+    name, code, class_name = "Unavailable", 503, "unavailable"
+
 
 _BY_NAME: dict[str, type[FeathersError]] = {
     cls.name: cls
@@ -127,7 +211,8 @@ def convert(exc: BaseException) -> FeathersError:
 
 def from_json(body: dict[str, Any]) -> FeathersError:
     """Rebuild an error received from a server (used by the Python client)."""
-    cls = _BY_NAME.get(str(body.get("name"))) or _BY_CODE.get(body.get("code"), GeneralError)  # type: ignore[arg-type]
+    code = body.get("code")
+    cls = _BY_NAME.get(str(body.get("name"))) or (_BY_CODE.get(code) if isinstance(code, int) else None) or GeneralError
     error = cls(body.get("message"))
     if "data" in body:
         error.data = body["data"]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 import math
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any, NoReturn
 
@@ -27,7 +27,7 @@ def _default(value: Any) -> Any:
     """Convert the non-JSON types the framework lets through; refuse the rest."""
     if isinstance(value, datetime):
         if value.utcoffset() is not None:
-            value = value.astimezone(timezone.utc).replace(tzinfo=None)
+            value = value.astimezone(UTC).replace(tzinfo=None)
         # isoformat truncates to milliseconds, as a JS Date built from the same instant would.
         return value.isoformat(timespec="milliseconds") + "Z"
     if isinstance(value, date):

@@ -100,14 +100,16 @@ def create_web_app(app: App) -> web.Application:
 def serve(app: App, host: str | None = None, port: int | None = None) -> None:
     """Run until SIGINT/SIGTERM; then calls in progress finish, queued events are delivered
     and sockets are closed so that clients reconnect (see `create_web_app`'s on_shutdown)."""
+    loop: asyncio.AbstractEventLoop
     try:
         import uvloop
+        loop = uvloop.new_event_loop()
     except ImportError:
-        uvloop = None
+        loop = asyncio.new_event_loop()
     host = host or app.get("host") or "127.0.0.1"
     port = int(app.get("port") if port is None else port)
     # The calls were waited for in on_shutdown: aiohttp's own wait is only for connections
     # to finish closing (and for calls past CALLS_DEADLINE, which it then cancels).
     web.run_app(create_web_app(app), host=host, port=port, shutdown_timeout=CLOSE_TIMEOUT,
                 print=lambda text: log.info(text.strip()), access_log=None,
-                loop=uvloop.new_event_loop() if uvloop else asyncio.new_event_loop())
+                loop=loop)

@@ -8,9 +8,11 @@ server code only (the API-key strategy's lookup).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from marshmallow import validate
 
-from cryptorobot import App
+from cryptorobot import App, Channel
 from cryptorobot.adapters import AdapterService, Index
 from cryptorobot.auth import generate_api_key
 from cryptorobot.hooks import HookContext
@@ -98,12 +100,12 @@ def register(app: App) -> None:
     app.service("api-keys").publish(publish_key(app))
 
 
-def publish_key(app: App):
+def publish_key(app: App) -> Callable[[dict, HookContext], Channel | None]:
     """Events go to the owner's room and carry the record as the result schema shapes it,
     not create's dispatch (which holds the key). `$select` may leave `userId` out of the
     record; the owner is then the caller (clients only ever touch their own keys)."""
 
-    def publisher(key: dict, context: HookContext):
+    def publisher(key: dict, context: HookContext) -> Channel | None:
         owner = key.get("userId", (context.params.get("user") or {}).get("_id"))
         return None if owner is None else app.channel(f"users/{owner}").send(RESULT.dump(key))
 

@@ -9,6 +9,7 @@ type what they query and shape what leaves the server: the result schema has no
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from marshmallow import pre_load, validate
@@ -23,8 +24,8 @@ from cryptorobot.schemas.query import INT_MAX, INT_MIN
 from cryptorobot.storage import persisted
 from hooks import authenticate, deny_api_keys, restrict_to_owner
 
-__all__ = ["register", "RecordId", "EQUALITY", "SELECT_ONLY", "UserCreateSchema", "UserPatchSchema", "UserQuerySchema", "UserResultSchema",
-           "MIN_PASSWORD_LENGTH"]
+__all__ = ["register", "RecordId", "EQUALITY", "SELECT_ONLY", "UserCreateSchema", "UserPatchSchema", "UserQuerySchema",
+           "UserResultSchema", "MIN_PASSWORD_LENGTH"]
 
 MIN_PASSWORD_LENGTH = 8
 EQUALITY = ("$ne", "$in", "$nin")
@@ -37,7 +38,7 @@ class RecordId(fields.Field):
     """A record id as the storage makes it: a string (SQLite, MongoDB) or an integer
     (memory). Kept as given both ways; REST delivers every id as a string."""
 
-    default_error_messages = {"invalid": "Not a valid id."}
+    default_error_messages = {"invalid": "Not a valid id."}  # noqa: RUF012 - marshmallow types it as an instance attribute
 
     def __init__(self, **kwargs: Any) -> None:
         metadata = {"oneOf": [{"type": "string"}, {"type": "integer"}], **kwargs.pop("metadata", {})}
@@ -105,7 +106,7 @@ SCHEMAS = {"create": UserCreateSchema, "patch": UserPatchSchema, "query": UserQu
            "result": UserResultSchema}
 
 
-def hash_new_password(rounds: int):
+def hash_new_password(rounds: int) -> Callable[[HookContext], Awaitable[None]]:
     async def hash_new_password_hook(context: HookContext) -> None:
         if isinstance(context.data, dict) and isinstance(context.data.get("password"), str):
             context.data["password"] = await hash_password(context.data["password"], rounds)

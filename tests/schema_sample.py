@@ -7,7 +7,7 @@ returns the same records on both.
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from marshmallow import validate
@@ -102,7 +102,7 @@ def build_app(sqlite_path: str | None = None, *, paginate: Any = None) -> App:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 SEED = [

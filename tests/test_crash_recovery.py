@@ -25,7 +25,7 @@ async def write_until_killed(server: ServerProcess, acknowledged: dict[str, dict
                 async with session.post(f"{server.url}/trades", json=record) as response:
                     if response.status == 201:
                         acknowledged[(await response.json())["_id"]] = record
-            except (aiohttp.ClientError, asyncio.TimeoutError):
+            except (TimeoutError, aiohttp.ClientError):
                 return  # the server is gone
             if len(acknowledged) >= kill_after and not killed.is_set():
                 killed.set()

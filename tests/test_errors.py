@@ -41,3 +41,10 @@ def test_from_json_rebuilds_by_name_then_code() -> None:
     assert isinstance(by_code, NotFound)
     unknown = from_json({"message": "m"})
     assert isinstance(unknown, GeneralError) and isinstance(unknown, FeathersError)
+
+
+def test_from_json_takes_any_code_a_server_sends() -> None:
+    """A code that is not a number (a list, an object) gives a GeneralError, not a TypeError."""
+    for code in ([404], {"status": 404}, "404", None):
+        rebuilt = from_json({"name": "Teapot", "message": "m", "code": code})
+        assert type(rebuilt) is GeneralError and rebuilt.message == "m"

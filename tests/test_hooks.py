@@ -127,7 +127,7 @@ async def test_error_hooks_order_service_before_app_method_before_all() -> None:
     app.hooks({"error": {"all": [plain(log, "app.error.all")], "create": [plain(log, "app.error.create")]}})
     app.service("things").hooks({"error": {"all": [plain(log, "svc.error.all")],
                                            "create": [plain(log, "svc.error.create")]}})
-    with pytest.raises(BadRequest, match="^create failed$"):
+    with pytest.raises(BadRequest, match=r"^create failed$"):
         await app.service("things").create({"fail": True})
     assert log == ["svc.error.create", "svc.error.all", "app.error.create", "app.error.all"]
 
@@ -195,7 +195,7 @@ async def test_error_hook_raising_replaces_the_error_too() -> None:
         raise NotFound("gone away")
 
     app.service("things").hooks({"error": raise_other})
-    with pytest.raises(NotFound, match="^gone away$"):
+    with pytest.raises(NotFound, match=r"^gone away$"):
         await app.service("things").create({"fail": True})
 
 
@@ -224,7 +224,7 @@ async def test_error_in_before_hook_skips_the_method_and_runs_error_hooks() -> N
         assert context.result is NOT_SET
 
     app.service("things").hooks({"before": {"find": refuse}, "error": {"find": note}})
-    with pytest.raises(BadRequest, match="^refused$"):
+    with pytest.raises(BadRequest, match=r"^refused$"):
         await app.service("things").find()
     assert things.calls == []
     assert errors == ["refused"]
@@ -326,7 +326,7 @@ async def test_internal_calls_have_no_provider_and_params_are_copied() -> None:
 
 
 async def test_custom_method_runs_hooks() -> None:
-    app, things = make_app()
+    app, _ = make_app()
     log: list[str] = []
     app.hooks({"before": {"shout": plain(log, "app.before.shout")}})
     app.service("things").hooks({"after": {"shout": plain(log, "svc.after.shout")}})

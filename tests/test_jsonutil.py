@@ -2,7 +2,7 @@
 
 import json
 import math
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
@@ -13,7 +13,6 @@ from cryptorobot import jsonutil
 
 NAN = float("nan")
 INF = float("inf")
-UTC = timezone.utc
 PLUS_2 = timezone(timedelta(hours=2))
 
 DUMPS_CASES = [

@@ -7,13 +7,13 @@ from typing import Any
 
 import pytest
 from openapi_spec_validator import validate as validate_openapi
-from schema_sample import build_app
 
 from cryptorobot import App
 from cryptorobot.adapters import MemoryService
 from cryptorobot.auth import ApiKeyStrategy, AuthenticationService, JwtStrategy, LocalStrategy, TokenIssuer
 from cryptorobot.openapi import openapi_spec
 from cryptorobot.schemas import QuerySchema, fields
+from schema_sample import build_app
 
 ERROR_REF = "#/components/responses/{}"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from cryptorobot.errors import BadRequest
 from cryptorobot.query import FILTERS, OPERATORS, Filters, page_limit, sanitize_query, split_query
 
-T0 = datetime(2024, 3, 13, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 13, tzinfo=UTC)
 
 
 def nested_or(levels: int) -> dict[str, Any]:
@@ -37,9 +37,11 @@ def test_constants() -> None:
         ({"$limit": "abc", "$skip": "abc"}, {}),
         ({"$limit": -1, "$skip": -5}, {}),
         ({"$limit": None, "$skip": True, "$select": None, "$sort": None, "$or": None}, {}),
-        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}}, {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}}),
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}},
+         {"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": 1}}}}}}}}}}),
         ({"$limit": "9" * 5000}, {}),
-        ({"$sort": {"name": "1", "age": -1, "x": "-1", "y": 5, "z": -3}}, {"$sort": {"name": 1, "age": -1, "x": -1, "y": 1, "z": -1}}),
+        ({"$sort": {"name": "1", "age": -1, "x": "-1", "y": 5, "z": -3}},
+         {"$sort": {"name": 1, "age": -1, "x": -1, "y": 1, "z": -1}}),
         ({"$select": ["name", 1]}, {"$select": ["name", "1"]}),
         ({"$select": "name"}, {"$select": ["name"]}),
         ({"$select": {"0": "a", "1": "b"}}, {"$select": ["a", "b"]}),
@@ -89,7 +91,8 @@ def test_sanitize_converts(query: Any, expected: dict[str, Any]) -> None:
         ({1: "x"}, "Unsupported query value of type int", None),
         (nested_or(11), "Query nesting is too deep", None),
         ({"a": [[[[[[[[[[[1]]]]]]]]]]]}, "Query nesting is too deep", None),
-        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": 1}}}}}}}}}}}}, "Query nesting is too deep", None),
+        ({"a": {"b": {"c": {"d": {"e": {"f": {"g": {"h": {"i": {"j": {"k": {"l": 1}}}}}}}}}}}},
+         "Query nesting is too deep", None),
     ],
 )
 def test_sanitize_rejects(query: Any, message: str, data: Any) -> None:

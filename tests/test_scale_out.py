@@ -32,7 +32,7 @@ async def until_subscribed(channel: str, subscribers: int) -> None:
     for another client's SUBSCRIBE, so this asks; wrap it in a timeout)."""
     client = redis.asyncio.Redis.from_url(REDIS_URL)
     try:
-        while (await client.pubsub_numsub(channel))[0][1] < subscribers:
+        while (await client.pubsub_numsub(channel))[0][1] < subscribers:  # noqa: ASYNC110 - no event to wait for
             await asyncio.sleep(0.02)
     finally:
         await client.aclose()

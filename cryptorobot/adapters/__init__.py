@@ -12,7 +12,7 @@ __all__ = ["AdapterService", "Index", "MemoryService", "SqliteService"]
 __all__ += ["MongoService"]
 
 
-def __getattr__(name: str):  # PEP 562: `MongoService` imports pymongo's async client on first use
+def __getattr__(name: str) -> type[AdapterService]:  # PEP 562: `MongoService` imports pymongo's async client on first use
     if name == "MongoService":
         from .mongodb import MongoService
 

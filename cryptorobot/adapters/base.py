@@ -17,22 +17,23 @@ from ..query import Filters, page_limit, sanitize_query, split_query
 __all__ = ["AdapterService", "Index", "duplicate_id", "page", "query_of"]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, init=False)
 class Index:
     """An index over one or more (dotted) fields; `unique` makes duplicates a `Conflict`.
 
     A record lacking any of the fields, or holding null there, is not indexed, so unique
-    indexes allow many such records (as SQL does).
+    indexes allow many such records (as SQL does). `fields` may be given as one name.
     """
 
     fields: tuple[str, ...]
     unique: bool = False
 
-    def __post_init__(self) -> None:
-        fields = (self.fields,) if isinstance(self.fields, str) else tuple(self.fields)
-        if not fields:
+    def __init__(self, fields: str | Sequence[str], unique: bool = False) -> None:
+        names = (fields,) if isinstance(fields, str) else tuple(fields)
+        if not names:
             raise ValueError("an index needs at least one field")
-        object.__setattr__(self, "fields", fields)
+        object.__setattr__(self, "fields", names)
+        object.__setattr__(self, "unique", unique)
 
     def conflict(self) -> Conflict:
         """The error a duplicate answers, the same in every adapter."""

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import operator
 from collections.abc import Callable, Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 from ..errors import BadRequest
@@ -95,7 +95,7 @@ def canonical(value: Any) -> Any:
     if kind is dict:
         return (_DICT, tuple(sorted((key, canonical(item)) for key, item in value.items())))
     if kind is datetime and value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
+        return value.replace(tzinfo=UTC)
     return value
 
 

@@ -8,7 +8,7 @@ writing the store, so concurrent calls on one event loop cannot lose updates.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from itertools import islice
 from typing import Any
 
@@ -63,7 +63,7 @@ class MemoryService(AdapterService):
         keys = [str(record[self.id]) for record in records]
         if len(set(keys)) < len(keys) or any(key in self.store for key in keys):
             raise duplicate_id(self.id)
-        self._write(list(zip(keys, records)))
+        self._write(list(zip(keys, records, strict=True)))
         results = [project(record, filters.select, self.id) for record in records]
         return results if isinstance(data, list) else results[0]
 
@@ -113,7 +113,7 @@ class MemoryService(AdapterService):
             self._next_id += 1
         return record
 
-    def _write(self, changes: list[tuple[str, Record | None]]) -> None:
+    def _write(self, changes: Sequence[tuple[str, Record | None]]) -> None:
         """Store new records (None deletes) after checking unique indexes for the whole batch."""
         for index in self._unique:
             index.check(changes, self.store)
@@ -148,7 +148,7 @@ class _UniqueIndex:
             return None
         return tuple(map(canonical, values))
 
-    def check(self, changes: list[tuple[str, Record | None]], store: Mapping[str, Record]) -> None:
+    def check(self, changes: Sequence[tuple[str, Record | None]], store: Mapping[str, Record]) -> None:
         changing = {key for key, _ in changes}
         batch: dict[tuple[Any, ...], str] = {}
         for key, record in changes:

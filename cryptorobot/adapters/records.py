@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 __all__ = ["MISSING", "copy_json", "field_getter", "project", "supplied_id"]
@@ -58,7 +58,7 @@ def copy_json(value: Any) -> Any:
     if kind is list or kind is tuple:
         return [item if type(item) in _IMMUTABLE else copy_json(item) for item in value]
     if isinstance(value, datetime):
-        return value if value.tzinfo is not None else value.replace(tzinfo=timezone.utc)
+        return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
     if isinstance(value, (str, int, float)):  # subclasses such as IntEnum or StrEnum
         return value
     if isinstance(value, Mapping):

@@ -43,7 +43,7 @@ def order_key(value: Any) -> tuple[Any, ...]:
     raise TypeError(f"cannot order a {kind.__name__}")
 
 
-def sort_records(records: list[Mapping[str, Any]], sort: Mapping[str, int]) -> None:
+def sort_records(records: list[Mapping[str, Any]], sort: dict[str, int]) -> None:
     """Sort `records` in place, stably, by the `{field: 1 | -1}` keys in order."""
     # One stable pass per key, least significant first; `reverse` keeps ties in order.
     for field, direction in reversed(sort.items()):

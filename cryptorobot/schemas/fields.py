@@ -16,13 +16,13 @@ import datetime as dt
 from typing import Any
 
 import marshmallow.fields as _fields
-from marshmallow.fields import *  # noqa: F403  (this module stands in for marshmallow.fields)
 from marshmallow import ValidationError as _marshmallow_validation_error
+from marshmallow.fields import *  # noqa: F403  (this module stands in for marshmallow.fields)
 from marshmallow.fields import __all__ as _marshmallow_all
 
 __all__ = [*_marshmallow_all, "to_utc", "loaded_utc", "js_iso"]
 
-_UTC = dt.timezone.utc
+_UTC = dt.UTC
 
 
 def to_utc(value: dt.datetime) -> dt.datetime:
@@ -48,10 +48,10 @@ def js_iso(value: dt.datetime) -> str:
     return to_utc(value).replace(tzinfo=None).isoformat(timespec="milliseconds") + "Z"
 
 
-class DateTime(_fields.DateTime):
+class DateTime(_fields.DateTime):  # type: ignore[no-redef]  # replaces the star-imported one on purpose
     """An instant: loads to an aware UTC datetime, dumps as `YYYY-MM-DDTHH:MM:SS.mmmZ`."""
 
-    default_error_messages = {"out_of_range": "Not a valid UTC datetime."}
+    default_error_messages = {"out_of_range": "Not a valid UTC datetime."}  # noqa: RUF012 - marshmallow types it as an instance attribute
 
     def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> dt.datetime:
         if isinstance(value, dt.datetime):
@@ -72,7 +72,7 @@ class DateTime(_fields.DateTime):
         except (OverflowError, ValueError):
             raise self.make_error("out_of_range") from None
 
-    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | float | None:
         if value is None or isinstance(value, str):
             return value
         if isinstance(value, dt.datetime):

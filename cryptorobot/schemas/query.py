@@ -338,9 +338,8 @@ def _as_list(value: Any) -> list[Any] | None:
     """A list, also from a dict keyed "0".."n-1" (what qs makes of arrays beyond its limit)."""
     if isinstance(value, (list, tuple)):
         return list(value)
-    if isinstance(value, Mapping) and value:
-        if set(value) == {str(i) for i in range(len(value))}:
-            return [value[str(i)] for i in range(len(value))]
+    if isinstance(value, Mapping) and value and set(value) == {str(i) for i in range(len(value))}:
+        return [value[str(i)] for i in range(len(value))]
     return None
 
 

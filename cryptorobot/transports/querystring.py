@@ -80,7 +80,7 @@ class _Arr:
         return sorted(self.items) if len(self.items) > 1 else list(self.items)
 
 
-class _Obj(dict):  # type: ignore[type-arg]
+class _Obj(dict[str, Any]):
     """A JS object while parsing, with qs's side-channel marks as attributes.
 
     ``overflow``: the highest numeric index of an array that outgrew the limit;

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import gzip
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -95,6 +96,7 @@ def read_candle_file(path: str | Path, timeframe_text: str, *, align: str = "str
     timeframe(timeframe_text)
     path = Path(path)
     name = path.name.lower().removesuffix(".gz")
+    table: Mapping[str, pd.Series | np.ndarray]  # columns by name: arrays from JSON, Series from CSV
     try:
         if name.endswith(".json"):
             layout, table = _json_rows(path)

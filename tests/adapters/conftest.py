@@ -23,9 +23,9 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
-import nx_server
 import pytest
 
+import nx_server
 from cryptorobot.adapters import AdapterService, MemoryService
 
 Factory = Callable[..., Awaitable[AdapterService]]

@@ -71,7 +71,7 @@ class NxServer:
                    "--pid-file", str(self.root / "server.pid"), "--log-file", str(log)]
         with open(self.root / "stdout.log", "ab") as output:
             self.process = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                                            preexec_fn=_PREEXEC)  # noqa: PLW1509
+                                            preexec_fn=_PREEXEC)
         deadline = time.monotonic() + START_TIMEOUT
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

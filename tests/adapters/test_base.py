@@ -40,7 +40,8 @@ def test_default_options() -> None:
 
 
 def test_options_are_normalised_and_keep_extras() -> None:
-    service = AdapterService(id="_id", multi=("create",), events=("testing",), indexes=["email", Index(["a", "b"], unique=True)], store=1)
+    service = AdapterService(id="_id", multi=("create",), events=("testing",),
+                             indexes=["email", Index(["a", "b"], unique=True)], store=1)
     assert service.id == "_id"
     assert service.events == ["testing"]
     assert service.options["multi"] == ["create"]

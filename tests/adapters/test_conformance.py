@@ -8,13 +8,13 @@ only ever compare ids with ids the adapter itself returned.
 from __future__ import annotations
 
 import asyncio
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
 
-from cryptorobot.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 from cryptorobot.adapters import Index
+from cryptorobot.errors import BadRequest, Conflict, MethodNotAllowed, NotFound
 
 UNKNOWN_ID = "568225fbfe21222432e836ff"
 
@@ -314,7 +314,8 @@ async def test_create_keeps_a_supplied_id(service) -> None:
     assert await service.get("custom-id") == created
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', naming no index")
+@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', "
+                                          "naming no index")
 async def test_create_refuses_an_existing_id(service) -> None:
     """A create never replaces a record (Feathers' memory adapter would; databases refuse)."""
     await service.create({"id": "taken", "name": "Doug"})
@@ -525,7 +526,6 @@ async def test_select_on_multi_methods(service) -> None:
 
 # -- Typed values ----------------------------------------------------------------------------
 
-UTC = timezone.utc
 T0 = datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
 
 
@@ -667,8 +667,12 @@ async def test_sort_is_stable(service) -> None:
     assert await find_names(service, {"$sort": {"group": -1}}) == ["n1", "n3", "n5", "n0", "n2", "n4"]
 
 
-@pytest.mark.deviation("mongodb", reason="MongoDB sorts mixed kinds in BSON order (null = missing < numbers < strings < objects < arrays by element < booleans < dates); matching ours needs an unindexable aggregation; nx-27017 has an order of its own too")
-@pytest.mark.deviation("mongodb-url", reason="MongoDB sorts mixed kinds in BSON order (null = missing < numbers < strings < objects < arrays by element < booleans < dates); matching ours needs an unindexable aggregation")
+BSON_SORT_ORDER = ("MongoDB sorts mixed kinds in BSON order (null = missing < numbers < strings < objects < arrays by element "
+                   "< booleans < dates); matching ours needs an unindexable aggregation")
+
+
+@pytest.mark.deviation("mongodb", reason=BSON_SORT_ORDER + "; nx-27017 has an order of its own too")
+@pytest.mark.deviation("mongodb-url", reason=BSON_SORT_ORDER)
 async def test_cross_type_sort_order(service) -> None:
     service.options["multi"] = True
     values = {"missing": ..., "null": None, "number": 3, "string": "a", "boolean": False,
@@ -683,7 +687,8 @@ async def test_cross_type_sort_order(service) -> None:
 # -- Unique indexes --------------------------------------------------------------------------
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 findAndModify ignores unique indexes: a duplicate is stored or reported as no match, never as a duplicate key")
+@pytest.mark.deviation("mongodb", reason="nx-27017 findAndModify ignores unique indexes: a duplicate is stored or reported as "
+                                          "no match, never as a duplicate key")
 async def test_unique_index_conflicts(make_service) -> None:
     service = await make_service(multi=True, indexes=[Index(("email",), unique=True), "name"])
     alice = await service.create({"name": "Alice", "email": "a@example.com"})

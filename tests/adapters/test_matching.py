@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -10,7 +10,7 @@ import pytest
 from cryptorobot.adapters.matching import canonical, compile_query
 from cryptorobot.errors import BadRequest
 
-T0 = datetime(2024, 3, 13, 12, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 13, 12, 0, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 
@@ -77,8 +77,8 @@ async def test_find_without_sort_keeps_insertion_order() -> None:
 async def test_naive_datetimes_are_stored_as_utc() -> None:
     service = MemoryService()
     created = await service.create({"at": datetime(2024, 1, 2, 3, 4, 5, 678000)})
-    assert created["at"] == datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=timezone.utc)
-    assert service.store[str(created["id"])]["at"].tzinfo is timezone.utc
+    assert created["at"] == datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=UTC)
+    assert service.store[str(created["id"])]["at"].tzinfo is UTC
 
 
 async def test_stored_records_are_not_the_results() -> None:

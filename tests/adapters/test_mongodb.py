@@ -10,14 +10,14 @@ from __future__ import annotations
 
 import os
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
-import nx_server
 import pytest
 from bson import CodecOptions, ObjectId
 from pymongo import AsyncMongoClient, monitoring
 
+import nx_server
 from cryptorobot.adapters import Index, MongoService
 from cryptorobot.adapters.mongodb import clients
 from cryptorobot.adapters.mongodb.filters import NEVER, FilterBuilder, id_condition
@@ -36,7 +36,7 @@ def adapter(request: pytest.FixtureRequest) -> str:
 
 def raw(service: MongoService) -> Any:
     """The service's collection without the adapter's decoding (ObjectIds stay ObjectIds)."""
-    return service.collection.with_options(codec_options=CodecOptions(tz_aware=True, tzinfo=timezone.utc))
+    return service.collection.with_options(codec_options=CodecOptions(tz_aware=True, tzinfo=UTC))
 
 
 class Commands(monitoring.CommandListener):
@@ -156,7 +156,7 @@ async def test_datetimes_are_utc_milliseconds(make_service) -> None:
     service = await make_service(id="_id")
     naive = datetime(2024, 3, 13, 17, 21, 50, 123456)
     created = await service.create({"at": naive})
-    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=timezone.utc)
+    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
     assert created["at"].tzinfo is not None
     assert await service.get(created["_id"]) == created
 
@@ -199,7 +199,8 @@ async def test_duplicate_ids_and_values_are_conflicts(make_service) -> None:
     assert caught.value.code == 409
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', without the index")
+@pytest.mark.deviation("mongodb", reason="nx-27017 reports a duplicate _id as 'UNIQUE constraint failed: <collection>._id', "
+                                          "without the index")
 async def test_a_duplicate_id_names_the_id_field(make_service) -> None:
     service = await make_service(id="id")
     await service.create({"id": "doug"})
@@ -234,7 +235,8 @@ async def test_declared_indexes_exist_after_setup(make_service) -> None:
     assert keys == {("_id",): False, ("email",): True, ("name",): False, ("exchange", "symbol"): False}
 
 
-@pytest.mark.deviation("mongodb", reason="nx-27017 reports index names of its own (idx_<collection>_<fields>) and no partialFilterExpression")
+@pytest.mark.deviation("mongodb", reason="nx-27017 reports index names of its own (idx_<collection>_<fields>) "
+                                          "and no partialFilterExpression")
 async def test_indexes_are_ours_and_follow_the_declaration(make_service) -> None:
     email, name = Index(("email",), unique=True), Index(("name",))
     first = await make_service(id="_id", indexes=[email, name])
@@ -301,7 +303,8 @@ async def test_operations_are_single_server_commands(make_service) -> None:
 
     await service.patch(created[0]["id"], {"name": "patched"}, {"query": {"$select": ["name"]}})
     [(name, body)] = commands.take()
-    assert (name, body["update"], body["new"], body["fields"]) == ("findAndModify", {"$set": {"name": "patched"}}, True, {"name": 1})
+    assert (name, body["update"], body["new"], body["fields"]) == \
+        ("findAndModify", {"$set": {"name": "patched"}}, True, {"name": 1})
     await service.update(created[0]["id"], {"name": "replaced"})
     [(name, body)] = commands.take()
     assert (name, body["update"]) == ("findAndModify", {"name": "replaced"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -14,7 +14,7 @@ def test_copy_json_is_deep_and_makes_naive_datetimes_utc() -> None:
     naive = datetime(2024, 1, 1, 12, 30)
     value = {"a": [1, {"b": (2, 3)}], "at": naive, "n": None, "f": 1.5, "t": True}
     copied = copy_json(value)
-    assert copied == {"a": [1, {"b": [2, 3]}], "at": naive.replace(tzinfo=timezone.utc), "n": None, "f": 1.5, "t": True}
+    assert copied == {"a": [1, {"b": [2, 3]}], "at": naive.replace(tzinfo=UTC), "n": None, "f": 1.5, "t": True}
     copied["a"][1]["b"].append(4)
     assert value["a"][1]["b"] == (2, 3)
     assert copied["a"] is not value["a"]

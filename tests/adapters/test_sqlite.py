@@ -14,7 +14,7 @@ import subprocess
 import sys
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -63,7 +63,7 @@ def our_indexes(path: Path, table: str) -> set[str]:
 
 async def test_indexed_equality_sort_limit_uses_the_index(open_service) -> None:
     service = await open_service(indexes=[Index(("status", "createdAt"))], multi=True)
-    start = datetime(2024, 1, 1, tzinfo=timezone.utc)
+    start = datetime(2024, 1, 1, tzinfo=UTC)
     await service.create([{"status": f"s{n % 5}", "createdAt": start + timedelta(minutes=n)} for n in range(500)])
     query = {"status": "s3", "$sort": {"createdAt": -1}, "$limit": 10}
 
@@ -105,7 +105,7 @@ async def test_a_list_in_an_indexed_field_keeps_matching_elements(open_service, 
 
 async def test_data_survives_close_and_reopen(open_service) -> None:
     service = await open_service(multi=True)
-    at = datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=timezone.utc)
+    at = datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
     created = await service.create([{"name": "a", "at": at, "n": 1.5, "ok": True, "none": None, "tags": ["x"]},
                                     {"id": 7, "name": "b"}])
     await service.teardown()
@@ -240,8 +240,8 @@ async def test_datetimes_are_tagged_epoch_milliseconds(open_service, tmp_path) -
     service = await open_service()
     local = timezone(timedelta(hours=2))
     created = await service.create({"id": "d", "at": datetime(2024, 3, 13, 19, 21, 50, 123456, tzinfo=local)})
-    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=timezone.utc)
-    assert created["at"].tzinfo == timezone.utc
+    assert created["at"] == datetime(2024, 3, 13, 17, 21, 50, 123000, tzinfo=UTC)
+    assert created["at"].tzinfo == UTC
     with raw(tmp_path / "db.sqlite3") as connection:
         stored = connection.execute("SELECT doc FROM items WHERE pk='d'").fetchone()[0]
     assert json.loads(stored)["at"] == {"$date": 1710350510123}
@@ -262,7 +262,7 @@ async def test_values_json_can_not_keep_are_refused(open_service, value) -> None
 
 
 def test_codec_round_trip() -> None:
-    value = {"a": [1, 1.5, "x", None, True, {"b": datetime(2020, 1, 1, tzinfo=timezone.utc)}],
+    value = {"a": [1, 1.5, "x", None, True, {"b": datetime(2020, 1, 1, tzinfo=UTC)}],
              "c": 'quote " and "$date"'}
     assert decode(encode(value)) == value
 
@@ -399,7 +399,7 @@ async def test_in_memory_database() -> None:
 
 # -- SQL == memory, on random data and queries -------------------------------------------------
 
-DAY = datetime(2024, 1, 1, tzinfo=timezone.utc)
+DAY = datetime(2024, 1, 1, tzinfo=UTC)
 
 
 def _random_value(rnd: random.Random, depth: int = 0, scalars_only: bool = False) -> Any:

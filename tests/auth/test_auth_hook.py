@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 
+from auth_support import AuthApp
 from cryptorobot.auth import authenticate
 from cryptorobot.errors import NotAuthenticated
-
-from auth_support import AuthApp
 
 
 class Recorder:
@@ -78,7 +77,8 @@ async def test_api_key_sets_its_owner(auth: AuthApp, things: Recorder) -> None:
 
 
 async def test_bad_token(auth: AuthApp, things: Recorder) -> None:
-    assert await failure(auth, {"provider": "rest", "authentication": {"strategy": "jwt", "accessToken": "x.y.z"}}) == "invalid token"
+    bad = {"provider": "rest", "authentication": {"strategy": "jwt", "accessToken": "x.y.z"}}
+    assert await failure(auth, bad) == "invalid token"
 
 
 async def test_strategy_not_allowed_by_the_hook(auth: AuthApp) -> None:

@@ -53,7 +53,7 @@ def test_concurrent_starts_agree_on_one_secret(tmp_path: Path, round: int) -> No
         barrier.wait()
         try:
             found.append(resolve_secret("", tmp_path, "development"))
-        except BaseException as error:  # noqa: BLE001 - reported below
+        except BaseException as error:
             failed.append(error)
 
     threads = [threading.Thread(target=start) for _ in range(8)]
@@ -86,7 +86,7 @@ def test_secret_from_the_environment(tmp_path: Path) -> None:
 
 
 def test_production_app_refuses_to_start_without_a_secret(tmp_path: Path) -> None:
-    with pytest.raises(RuntimeError, match="production needs authentication.secret"):
+    with pytest.raises(RuntimeError, match=r"production needs authentication\.secret"):
         configure_authentication(_app(tmp_path, "production", {}))
 
 

@@ -7,10 +7,9 @@ import re
 
 import pytest
 
+from auth_support import PASSWORD, AuthApp
 from cryptorobot.auth import ApiKeyStrategy, JwtStrategy, generate_api_key, hash_api_key, strategies
 from cryptorobot.errors import NotAuthenticated
-
-from auth_support import PASSWORD, AuthApp
 
 
 def message(error: pytest.ExceptionInfo) -> str:

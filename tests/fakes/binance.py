@@ -211,6 +211,7 @@ class FakeBinance:
         self.trades: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.sockets: dict[web.WebSocketResponse, set[str]] = {}
+        self._subscribed = asyncio.Condition()
         self.unavailable = False
         """True: every REST call answers 503 (an outage), as Binance does under maintenance."""
         self._ids = count(started % 1_000_000 * 1000 + 1)
@@ -230,6 +231,11 @@ class FakeBinance:
         await site.start()
         self.port = self._runner.addresses[0][1]
         return self
+
+    async def until_subscribed(self, stream: str) -> None:
+        """Return once a websocket client listens to `stream` (`btcusdt@kline_1m`); wrap it in a timeout."""
+        async with self._subscribed:
+            await self._subscribed.wait_for(lambda: any(stream in streams for streams in self.sockets.values()))
 
     async def close(self) -> None:
         for socket in list(self.sockets):
@@ -610,6 +616,8 @@ class FakeBinance:
                     continue
                 if method == "SUBSCRIBE":
                     streams.update(names)
+                    async with self._subscribed:
+                        self._subscribed.notify_all()
                     await socket.send_json({"result": None, "id": ident})
                     for name in names:
                         symbol, _, channel = name.partition("@")

@@ -145,7 +145,6 @@ async def test_watch_ticker_through_ccxt_pro(fake_binance, connect) -> None:
 async def test_watch_ohlcv_through_ccxt_pro(fake_binance, connect) -> None:
     exchange = connect(pro=True)
     subscribed = asyncio.ensure_future(exchange.watch_ohlcv("BTC/USDT", "1m"))
-    while not any("btcusdt@kline_1m" in streams for streams in fake_binance.sockets.values()):
-        await asyncio.sleep(0.01)
+    await asyncio.wait_for(fake_binance.until_subscribed("btcusdt@kline_1m"), 5)
     await fake_binance.push_kline("BTC/USDT", "1m", (1_704_067_200_000, 1, 2, 0.5, 1.5, 10), closed=False)
     assert await asyncio.wait_for(subscribed, 5) == [[1_704_067_200_000, 1, 2, 0.5, 1.5, 10]]

@@ -44,7 +44,8 @@ pytestmark = needs_node("@feathersjs/authentication-client")
 
 @pytest.fixture(scope="module")
 def auth_run(tmp_path_factory: pytest.TempPathFactory) -> Run:
-    server = ServerProcess("tests.interop.auth_app:create_app", tmp_path_factory.mktemp("auth_run"), probe="/health", env={"CRYPTOROBOT_ENV": None})
+    server = ServerProcess("tests.interop.auth_app:create_app", tmp_path_factory.mktemp("auth_run"), probe="/health",
+                           env={"CRYPTOROBOT_ENV": None})
     return run_node_checks(SCRIPT, server, timeout=120)
 
 

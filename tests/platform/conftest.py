@@ -11,10 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from platform_support import STORAGES, Platform, merged
 
 from cryptorobot.clock import Clock
 from cryptorobot.config import load_config
+from platform_support import STORAGES, Platform, merged
 
 
 @pytest.fixture(params=STORAGES)

@@ -10,10 +10,10 @@ from typing import Any
 import jwt
 import pytest
 import socketio
-from platform_support import PASSWORD, Platform, as_json, b64, not_authenticated, socket_login
 
 from cryptorobot import Connection, ManualClock
 from cryptorobot.auth import authenticate
+from platform_support import PASSWORD, Platform, as_json, b64, not_authenticated, socket_login
 from tests.conftest import WAIT
 
 INVALID_LOGIN = not_authenticated("Invalid login")

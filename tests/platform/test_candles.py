@@ -7,9 +7,9 @@ from urllib.parse import quote
 
 import numpy as np
 import pytest
-from platform_support import Platform, not_authenticated, socket_login
 
 from engine.candles import SeriesKey, SqliteCandleStore
+from platform_support import Platform, not_authenticated, socket_login
 from tests.engine.candle_support import HOUR, MINUTE, START, walk
 
 KEY = SeriesKey("binance", "BTC/USDT", "1m")

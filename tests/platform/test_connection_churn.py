@@ -16,11 +16,11 @@ import weakref
 from typing import Any
 
 import aiohttp
-from platform_support import PASSWORD, Platform, socket_login
 
 from cryptorobot import Connection
 from cryptorobot.server import SOCKETIO_KEY
 from cryptorobot.transports.socketio import SocketIOTransport
+from platform_support import PASSWORD, Platform, socket_login
 from tests.conftest import WAIT, SocketClient
 
 CYCLES = 8

@@ -3,7 +3,7 @@ authentication and validation, and what `/openapi.json` says about both services
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -24,7 +24,7 @@ def bad_request(errors: dict[str, Any]) -> dict[str, Any]:
 
 
 def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=timezone.utc)
+    return datetime(*args, tzinfo=UTC)
 
 
 def q(value: str) -> str:

@@ -54,7 +54,7 @@ async def test_another_users_record_answers_404(owners) -> None:
 ])
 async def test_find_never_shows_another_users_records(owners, query: str) -> None:
     platform, ann, ann_token, bob, bob_token = owners
-    _, mine = await platform.request("POST", "/notes", json={"text": "ann's"}, token=ann_token)
+    await platform.request("POST", "/notes", json={"text": "ann's"}, token=ann_token)
     await platform.request("POST", "/notes", json={"text": "bob's"}, token=bob_token)
     status, found = await platform.request("GET", "/notes?" + query.format(ann=ann["_id"], bob=bob["_id"]), token=ann_token)
     assert status == 200, found

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,10 +13,14 @@ from cryptorobot.adapters import MemoryService
 from cryptorobot.errors import BadRequest
 from cryptorobot.hooks import NOT_SET
 from cryptorobot.schemas import (
-    SERVER_SET, QuerySchema, Schema, fields, resolve_result, set_timestamps, validate_data,
+    SERVER_SET,
+    QuerySchema,
+    Schema,
+    fields,
+    resolve_result,
+    set_timestamps,
+    validate_data,
 )
-
-UTC = timezone.utc
 
 
 class Create(Schema):

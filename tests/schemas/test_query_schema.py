@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 from typing import Any
 
 import pytest
@@ -14,8 +14,6 @@ from cryptorobot.errors import BadRequest
 from cryptorobot.query import MAX_DEPTH, sanitize_query
 from cryptorobot.schemas import QueryRules, QuerySchema, Schema, fields, load_query, validate_query
 from cryptorobot.transports.querystring import parse_query_string
-
-UTC = timezone.utc
 
 
 class Query(QuerySchema):

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
-from typing import Any
+from datetime import UTC, datetime, timedelta, timezone
+from typing import Any, ClassVar
 
 import pytest
 
@@ -12,13 +12,14 @@ from cryptorobot import App
 from cryptorobot.errors import MethodNotAllowed, NotFound
 from tests.echo import ALL_METHODS, Echo, error
 
+
 class Values:
     """`get(name)` returns a chosen value; `create` returns None."""
 
-    VALUES: dict[str, Any] = {
+    VALUES: ClassVar[dict[str, Any]] = {
         "none": None, "false": False, "zero": 0, "zero-float": 0.0, "empty-string": "",
         "empty-list": [], "empty-dict": {}, "true": True, "one": 1, "text": "x",
-        "date": datetime(2024, 3, 13, 17, 21, 50, 123456, tzinfo=timezone.utc),
+        "date": datetime(2024, 3, 13, 17, 21, 50, 123456, tzinfo=UTC),
         "date-plus-2": datetime(2024, 3, 13, 19, 21, 50, 123000, tzinfo=timezone(timedelta(hours=2))),
         "nan": float("nan"),
     }
@@ -120,7 +121,7 @@ async def test_head_is_not_allowed(client) -> None:
     assert response.headers["Content-Type"].startswith("application/json")
     # A HEAD response carries no body on the wire; the message is the one the body would hold.
     from cryptorobot.transports.rest import _method_for
-    with pytest.raises(MethodNotAllowed, match="^Method HEAD not allowed$"):
+    with pytest.raises(MethodNotAllowed, match=r"^Method HEAD not allowed$"):
         _method_for("HEAD", False, None)
 
 

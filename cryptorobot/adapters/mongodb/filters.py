@@ -95,7 +95,7 @@ def _alternatives(value: Any) -> list[Any]:
     kind = type(value)
     if kind is dict:
         options = {key: _alternatives(item) for key, item in value.items()}
-        return [dict(zip(order, combination))
+        return [dict(zip(order, combination, strict=True))
                 for order in permutations(value)
                 for combination in product(*(options[key] for key in order))]
     if kind is list or kind is tuple:

@@ -51,7 +51,7 @@ import asyncio
 import hashlib
 import logging
 from collections.abc import Mapping
-from datetime import timezone
+from datetime import UTC
 from typing import Any
 
 import bson
@@ -84,7 +84,7 @@ _AFTER = ReturnDocument.AFTER
 _ID_TYPES = (str, int, float, ObjectId)
 
 
-CODEC_OPTIONS: CodecOptions = CodecOptions(tz_aware=True, tzinfo=timezone.utc)
+CODEC_OPTIONS: CodecOptions = CodecOptions(tz_aware=True, tzinfo=UTC)
 """How the adapter's collections decode: aware UTC datetimes."""
 
 
@@ -315,7 +315,7 @@ class MongoService(AdapterService):
         collection = await self._ready()
         many = isinstance(data, list)
         keys, documents = [], []
-        for item in (data if many else [data]):
+        for item in (data if isinstance(data, list) else [data]):
             key, document = self._encode_new(item)
             keys.append(key)
             documents.append(document)
@@ -398,7 +398,7 @@ class MongoService(AdapterService):
             return self._record(doc)
         # Every match, whatever the pagination; the results even if they no longer match.
         before = await self._call(collection.find(
-            self.filters.build(query), {name: 1 for name in changes} or {KEY: 1}).to_list(None))
+            self.filters.build(query), dict.fromkeys(changes, 1) or {KEY: 1}).to_list(None))
         if not before:
             return []
         selected = {KEY: {"$in": [doc[KEY] for doc in before]}}  # as stored: ObjectIds stay ObjectIds

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import json
 import json.scanner
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from ...errors import BadRequest
@@ -20,7 +20,7 @@ from ...errors import BadRequest
 __all__ = ["DATE_KEY", "encode", "decode", "to_millis", "from_millis"]
 
 DATE_KEY = "$date"
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MS = timedelta(milliseconds=1)
 _DATE_TOKEN = f'"{DATE_KEY}"'
 _DATE_KEY_TOKEN = f'"{DATE_KEY}":'
@@ -29,7 +29,7 @@ _DATE_KEY_TOKEN = f'"{DATE_KEY}":'
 def to_millis(value: datetime) -> int:
     """Epoch milliseconds (floor), a naive datetime counting as UTC."""
     if value.tzinfo is None:
-        value = value.replace(tzinfo=timezone.utc)
+        value = value.replace(tzinfo=UTC)
     return (value - _EPOCH) // _MS
 
 
@@ -83,8 +83,9 @@ def _revive(obj: dict[str, Any], _epoch: datetime = _EPOCH, _delta: type = timed
 
 # The C scanners straight away: json.loads would build a decoder per call (with a hook)
 # and wrap the scan in Python; stored text is always compact, valid JSON.
-_scan_plain = json.scanner.make_scanner(json.JSONDecoder())
-_scan_dates = json.scanner.make_scanner(json.JSONDecoder(object_hook=_revive))
+# (typeshed types make_scanner's argument as a make_scanner; it reads a JSONDecoder's settings.)
+_scan_plain = json.scanner.make_scanner(json.JSONDecoder())  # type: ignore[arg-type]
+_scan_dates = json.scanner.make_scanner(json.JSONDecoder(object_hook=_revive))  # type: ignore[arg-type]
 
 
 def decode(text: str) -> Any:

@@ -22,6 +22,7 @@ Needs SQLite 3.38+ (the ``->`` operator; RETURNING since 3.35).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import queue
 import sqlite3
@@ -40,9 +41,10 @@ _STOP = None
 
 # A job is a plain tuple (cheaper to make than an object, and one is made per call):
 # (work, args, loop, future, write).
-_Job = tuple
+_Job = tuple[Any, ...]
 _WORK, _ARGS, _LOOP, _FUTURE, _WRITE = range(5)
-Done = list  # [(job, ok, value), ...]: each job with its result or exception
+Done = list[tuple[_Job, bool, Any]]
+"""Each job with whether it succeeded and its result or exception."""
 
 
 def _settle(done: Done) -> None:
@@ -62,10 +64,8 @@ def _deliver(done: Done) -> None:
     loops = {job[_LOOP] for job, _, _ in done}
     for loop in loops:
         results = done if len(loops) == 1 else [item for item in done if item[0][_LOOP] is loop]
-        try:
+        with contextlib.suppress(RuntimeError):  # the caller's loop is closed: nobody is waiting any more
             loop.call_soon_threadsafe(_settle, results)
-        except RuntimeError:  # the caller's loop is closed: nobody is waiting any more
-            pass
 
 
 class _Worker(threading.Thread):
@@ -132,7 +132,7 @@ def _run(connection: sqlite3.Connection, job: _Job) -> tuple[_Job, bool, Any]:
 
 def _run_all(connection: sqlite3.Connection, batch: list[_Job]) -> Done:
     """`_run` over a batch (inlined: this loop runs for every point lookup)."""
-    done = []
+    done: Done = []
     append = done.append
     for job in batch:
         try:
@@ -177,10 +177,8 @@ def _commit_group(connection: sqlite3.Connection, batch: list[_Job]) -> Done:
 
 
 def _quietly(connection: sqlite3.Connection, sql: str) -> None:
-    try:
+    with contextlib.suppress(sqlite3.Error):
         connection.execute(sql)
-    except sqlite3.Error:
-        pass
 
 
 class Database:
@@ -304,9 +302,9 @@ def open_database(path: str | os.PathLike | None, **settings: Any) -> Database:
     ``None`` or ``":memory:"`` gives a private in-memory database. Call ``release`` when done.
     """
     if path is None or str(path) == ":memory:":
-        database = Database(":memory:", **settings)
-        database.users = 1
-        return database
+        private = Database(":memory:", **settings)
+        private.users = 1
+        return private
     key = os.path.realpath(os.fspath(path))
     with _open_lock:
         database = _open.get(key)

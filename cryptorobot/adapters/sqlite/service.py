@@ -84,6 +84,13 @@ class SqliteService(AdapterService):
         self._get_sql = f"SELECT doc FROM {table.sql} WHERE pk=?1"
         return table
 
+    @property
+    def _db(self) -> Database:
+        """The database `_ready` opened (set and cleared together with `_table`)."""
+        if self._database is None:
+            raise RuntimeError("the SQLite service is used before its setup or after its teardown")
+        return self._database
+
     async def _call(self, work: Awaitable[Any], table: Table | None) -> Any:
         """Await database work, turning its exceptions into Feathers errors."""
         try:
@@ -100,7 +107,7 @@ class SqliteService(AdapterService):
         count, rows = self._find_statements(table, filters, query, paged)
         if count is None and rows is None:  # $limit 0 without pagination
             return []
-        total, docs = await self._call(self._database.read(_find_rows, count, rows), table)
+        total, docs = await self._call(self._db.read(_find_rows, count, rows), table)
         data = [self._result(doc, filters.select) for doc in docs]
         return page(total, filters.limit, filters.skip, data) if paged else data
 
@@ -132,7 +139,7 @@ class SqliteService(AdapterService):
         if rows is None:
             return []
         sql, args = rows
-        plan = await self._call(self._database.read(_explain, sql, args), self._table)
+        plan = await self._call(self._db.read(_explain, sql, args), self._table)
         return [row[3] for row in plan]
 
     async def _get(self, id: Any, params: Params = None) -> Record:
@@ -140,7 +147,7 @@ class SqliteService(AdapterService):
         table = self._table or await self._ready()
         if not raw_query:  # the common get by id alone: the reader also decodes the row
             try:  # `_call` inlined: one coroutine frame less on the hottest read
-                record = await self._database.read(_one_record, self._get_sql, (str(id),), quick=True)
+                record = await self._db.read(_one_record, self._get_sql, (str(id),), quick=True)
             except sqlite3.Error as exc:
                 raise translate(exc, table.index_named, self.id) from None
             if record is None:
@@ -151,9 +158,9 @@ class SqliteService(AdapterService):
             compiler = Compiler(table.scalar_fields.__contains__)
             key = compiler.bind(str(id))
             sql = f"SELECT doc FROM {table.sql} WHERE pk={key} AND {compiler.where(query)}"
-            future = self._database.read(_one, sql, compiler.params)
+            future = self._db.read(_one, sql, compiler.params)
         else:
-            future = self._database.read(_one, self._get_sql, (str(id),), quick=True)
+            future = self._db.read(_one, self._get_sql, (str(id),), quick=True)
         doc = await self._call(future, table)
         if doc is None:
             raise NotFound(f"No record found for id '{id}'")
@@ -178,7 +185,7 @@ class SqliteService(AdapterService):
             records.append(decode(text))  # exactly what is stored (dates to the millisecond)
         self._note_lists(table, items)
         sql = f"INSERT INTO {table.sql} (pk, doc) VALUES (?1, ?2)"
-        await self._call(self._database.write(_insert, sql, rows), table)
+        await self._call(self._db.write(_insert, sql, rows), table)
         results = [record if filters.select is None else project(record, filters.select, self.id)
                    for record in records]
         return results if isinstance(data, list) else results[0]
@@ -193,7 +200,7 @@ class SqliteService(AdapterService):
         sql = (f"UPDATE {table.sql} SET doc=json_set({text},{id_path},json(doc->{id_path})) "
                f"WHERE pk={key} AND {compiler.where(query)} RETURNING doc")
         self._note_lists(table, [data])
-        doc = await self._call(self._database.write(_one, sql, compiler.params), table)
+        doc = await self._call(self._db.write(_one, sql, compiler.params), table)
         if doc is None:
             raise NotFound(f"No record found for id '{id}'")
         return self._result(doc, filters.select)
@@ -207,7 +214,7 @@ class SqliteService(AdapterService):
         self._note_lists(table, [changes])
         update_sql = f"UPDATE {table.sql} SET doc=?1 WHERE seq=?2"
         records = await self._call(
-            self._database.write(_patch_rows, select_sql, args, update_sql, changes_text), table)
+            self._db.write(_patch_rows, select_sql, args, update_sql, changes_text), table)
         return self._written(id, records, filters.select)
 
     async def _remove(self, id: Any, params: Params = None) -> Record | list[Record]:
@@ -215,7 +222,7 @@ class SqliteService(AdapterService):
         table = await self._ready()
         select_sql, args = self._targets(table, id, query, "seq, doc")
         delete_sql = f"DELETE FROM {table.sql} WHERE seq=?1"
-        docs = await self._call(self._database.write(_remove_rows, select_sql, args, delete_sql), table)
+        docs = await self._call(self._db.write(_remove_rows, select_sql, args, delete_sql), table)
         return self._written(id, [decode(doc) for doc in docs], filters.select)
 
     def _targets(self, table: Table, id: Any, query: Mapping[str, Any], columns: str) -> tuple[str, list[Any]]:

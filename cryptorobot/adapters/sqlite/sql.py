@@ -20,8 +20,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from functools import cache, cached_property, lru_cache
 from datetime import datetime
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from ...errors import BadRequest
@@ -127,7 +127,7 @@ def _order_by(sort: tuple[tuple[str, int], ...], pins: tuple[tuple[str, bool | N
             terms.append(f"{target.rank} {way}")
         if not pinned[field]:
             terms.append(f"{target.val} {way}")
-    return "ORDER BY " + ", ".join(terms + ["seq"])
+    return "ORDER BY " + ", ".join([*terms, "seq"])
 
 
 @cache
@@ -213,7 +213,7 @@ class Compiler:
     def _field(self, field: str, cond: Any, top: bool) -> str:
         target = field_target(field)
         multikey = not self._scalar(field)
-        operators = type(cond) is dict and cond and str(next(iter(cond))).startswith("$")
+        operators = type(cond) is dict and bool(cond) and str(next(iter(cond))).startswith("$")
         if top and not multikey:
             self._pin(field, cond, operators)
         if operators:
@@ -227,10 +227,10 @@ class Compiler:
                 self.pinned[field] = True
             return
         for op, arg in cond.items():
-            if op in _COMPARISONS and _kind(arg) in (NUMBER, STRING, DATE):
-                self.pinned.setdefault(field, False)
-            elif op == "$in" and isinstance(arg, list) and len({_kind(v) for v in arg}) == 1 \
-                    and _kind(arg[0]) in (NUMBER, STRING, BOOLEAN, DATE):
+            compared = op in _COMPARISONS and _kind(arg) in (NUMBER, STRING, DATE)
+            listed = (op == "$in" and isinstance(arg, list) and len({_kind(v) for v in arg}) == 1
+                      and _kind(arg[0]) in (NUMBER, STRING, BOOLEAN, DATE))
+            if compared or listed:
                 self.pinned.setdefault(field, False)
 
     def _operator(self, target: Target, op: str, arg: Any, multikey: bool) -> str:
