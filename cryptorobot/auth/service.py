@@ -67,9 +67,13 @@ class AuthenticationService:
     async def setup(self, app: App, path: str) -> None:
         self.app = app
         self.path = path
-        await self.revocations.store.setup()
+        store = self.revocations.store
+        await store.setup()
         self._sessions = SocketSessions(app, self.revocations, self.sweep_interval)
-        if self.revocations.store.shared:
+        follow = getattr(store, "follow", None)
+        if callable(follow):  # a store that keeps a copy of what other processes record
+            app.supervise(f"{path}: ended sessions recorded elsewhere", follow)
+        if store.shared:
             app.supervise(f"{path}: sockets of sessions ended elsewhere", self._sessions.sweep_forever)
         for registered in self.strategies.values():
             registered.setup(app)

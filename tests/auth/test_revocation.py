@@ -4,6 +4,7 @@ serves it) and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
@@ -24,6 +25,7 @@ from cryptorobot.auth.revocation_stores import (
     revocation_store,
 )
 from cryptorobot.errors import NotAuthenticated
+from tests.conftest import WAIT
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 DAY = 86400
@@ -54,16 +56,27 @@ STORES: dict[str, Callable[[Path, ManualClock], Any]] = {
         SqliteService(path=str(tmp_path / "db"), id="_id", multi=["remove"], indexes=[Index(("expiresAt",))]), clock),
     "mongodb": lambda tmp_path, clock: adapter_store(mongodb_adapter(tmp_path), clock, shared=True),
     "redis": lambda tmp_path, clock: RedisRevocationStore(REDIS_URL, clock, prefix=f"test-{uuid.uuid4().hex}:"),
+    "redis followed": lambda tmp_path, clock: RedisRevocationStore(REDIS_URL, clock, prefix=f"test-{uuid.uuid4().hex}:"),
 }
+
+
+def redis_store(clock: ManualClock, prefix: str | None = None) -> RedisRevocationStore:
+    return RedisRevocationStore(REDIS_URL, clock, prefix=prefix or f"test-{uuid.uuid4().hex}:")
 
 
 @pytest.fixture(params=list(STORES))
 async def store(request: pytest.FixtureRequest, tmp_path: Path, clock: ManualClock) -> AsyncIterator[Any]:
-    if request.param == "redis" and not redis_answers():
+    if request.param.startswith("redis") and not redis_answers():
         pytest.skip("no Redis on 127.0.0.1:6379")
     made = STORES[request.param](tmp_path, clock)
     await made.setup()
+    following = asyncio.ensure_future(made.follow()) if request.param == "redis followed" else None
+    if following is not None:
+        await asyncio.wait_for(made.in_sync.wait(), WAIT)  # checks now read the copy
     yield made
+    if following is not None:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
     await made.close()
 
 
@@ -98,6 +111,52 @@ async def test_expired_entries_are_gone(store: Any, clock: ManualClock) -> None:
     await store.put("token:c", "z", clock.time() + 60)  # recording purges what expired
     if isinstance(store, AdapterRevocationStore):
         assert sorted(record["_id"] for record in await store.adapter.find({"paginate": False})) == ["token:b", "token:c"]
+
+
+async def test_a_sqlite_table_is_read_back_after_a_restart(tmp_path: Path, clock: ManualClock) -> None:
+    def table() -> AdapterRevocationStore:
+        return adapter_store(SqliteService(path=str(tmp_path / "db"), id="_id", multi=["remove"]), clock)
+
+    first = table()
+    await first.setup()
+    await first.put("token:a", "ended", clock.time() + 60)
+    await first.close()
+    second = table()
+    await second.setup()
+    assert await second.get_many(["token:a"]) == ["ended"]
+    await second.close()
+
+
+async def test_what_one_process_records_reaches_the_copy_of_another(clock: ManualClock) -> None:
+    if not redis_answers():
+        pytest.skip("no Redis on 127.0.0.1:6379")
+    prefix = f"test-{uuid.uuid4().hex}:"
+    writer, reader = redis_store(clock, prefix), redis_store(clock, prefix)
+    await writer.setup()
+    await reader.setup()
+    await writer.put("token:before", "ended earlier", clock.time() + 60)  # loaded when following starts
+    following = asyncio.ensure_future(reader.follow())
+    try:
+        await asyncio.wait_for(reader.in_sync.wait(), WAIT)
+        assert await reader.copy.get_many(["token:before"]) == ["ended earlier"]
+        arrived = asyncio.Event()
+        copy_put = reader.copy.put
+
+        async def noting(key: str, value: str, expires_at: float) -> None:
+            await copy_put(key, value, expires_at)
+            arrived.set()
+
+        reader.copy.put = noting  # type: ignore[method-assign]
+        await writer.put("subject:7", "ended now", clock.time() + 60)
+        await asyncio.wait_for(arrived.wait(), WAIT)
+        assert await reader.get_many(["subject:7", "token:before"]) == ["ended now", "ended earlier"]
+    finally:
+        following.cancel()
+        await asyncio.gather(following, return_exceptions=True)
+        assert not reader.in_sync.is_set()  # not following: checks ask Redis again
+        assert await reader.get_many(["subject:7"]) == ["ended now"]
+        await writer.close()
+        await reader.close()
 
 
 def test_the_store_follows_the_settings(tmp_path: Path) -> None:
