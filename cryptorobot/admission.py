@@ -4,7 +4,7 @@
 transport), so every service registered now or later gets the same checks without doing
 anything:
 
-* the query's cost is bounded (`cryptorobot.query_limits`);
+* the query's cost and the data's nesting are bounded (`cryptorobot.query_limits`);
 * data has a shape the method can take: `create`, `update` and `patch` get an object, and
   an array only where the service accepts arrays. Hooks and services may then rely on
   `context.data` being a dict (or a list, where declared): `POST /api-keys` with `[]`
@@ -22,7 +22,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING, Any
 
 from .errors import BadRequest
-from .query_limits import check_query_cost
+from .query_limits import check_data_depth, check_query_cost
 
 if TYPE_CHECKING:
     from .service import ServiceProxy
@@ -49,6 +49,8 @@ def admit(proxy: ServiceProxy, method: str, data: Any, params: Mapping[str, Any]
     query = params.get("query")
     if query:
         check_query_cost(query, proxy.app.query_limits)
+    if isinstance(data, (Mapping, list)):
+        check_data_depth(data, proxy.app.data_limits)
     if isinstance(data, list):
         if not accepts_arrays(proxy, method, params):
             raise BadRequest(f"Service '{proxy.path}' does not accept an array for '{method}'")

@@ -15,7 +15,7 @@ from .errors import NotFound
 from .events import EventPublisher
 from .hooks import HOOK_KINDS, AroundHook, HookContext, HookRegistry, Next, compose
 from .listeners import Listeners
-from .query_limits import QueryLimits
+from .query_limits import DataLimits, QueryLimits
 from .routing import Router, strip_path
 from .service import METHOD_EVENTS, ServiceProxy
 from .supervisor import DEFAULT_BACKOFF, DEFAULT_DEADLINE, Supervised, Supervisor, TaskCrash
@@ -69,6 +69,8 @@ class App:
             deadline=float(supervision.get("shutdown_deadline", DEFAULT_DEADLINE)), on_crash=self._report_crash)
         self.query_limits = from_section(QueryLimits, self.settings.get("query"))
         """What one client query may contain (`[query]` settings, `cryptorobot.query_limits`)."""
+        self.data_limits = from_section(DataLimits, self.settings.get("data"))
+        """How deeply a client's data may nest (`[data]` settings)."""
         self.services: dict[str, ServiceProxy] = {}
         self.router: Router[ServiceProxy] = Router()
         self.hook_registry = HookRegistry()

@@ -1,4 +1,5 @@
-"""What one client query may contain: clauses, list lengths, nesting and total size.
+"""What one client query may contain: clauses, list lengths, nesting and total size; and
+how deeply a client's data may nest.
 
 A query's cost grows with what it holds: a 40,000-clause `$or` or a 100,000-value `$in`
 keeps the database (or the memory adapter's matcher) busy for seconds and every other
@@ -15,6 +16,10 @@ The limits come from the `[query]` settings (`from_section(QueryLimits, app.get(
 * `max_depth`: objects and lists nested in one another, the query itself being level 1
   (default 12: `{"$or": [{"a": {"$in": [1]}}]}` is 5 levels);
 * `max_terms`: keys and list elements in the whole query together (default 5000).
+
+Data (`create`, `update`, `patch`, custom methods) may nest `[data] max_depth` levels
+(default 32, `DataLimits`): deeper data would exhaust the stack of the code that copies,
+validates or stores it (a 500-level array is a 500 from the memory adapter otherwise).
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from typing import Any
 
 from .errors import BadRequest, FeathersError
 
-__all__ = ["QueryLimits", "check_query_cost"]
+__all__ = ["DataLimits", "QueryLimits", "check_data_depth", "check_query_cost"]
 
 _LOGICAL = ("$or", "$and")
 _LISTS = (*_LOGICAL, "$in", "$nin", "$select")
@@ -74,3 +79,23 @@ def check_query_cost(query: Any, limits: QueryLimits) -> None:
         for child_key, child in children:
             if isinstance(child, (Mapping, list, tuple)):
                 pending.append((child, depth + 1, child_key if isinstance(child_key, str) else ""))
+
+
+@dataclass(frozen=True)
+class DataLimits:
+    """Bounds of one client's data; see the module docstring."""
+
+    max_depth: int = 32
+
+
+def check_data_depth(data: Any, limits: DataLimits) -> None:
+    """Raise `BadRequest` (`data: {"limit": "data.max_depth", "max": n}`) when `data` nests
+    objects and lists more than `limits.max_depth` levels (the data itself being level 1)."""
+    pending: list[tuple[Any, int]] = [(data, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if depth > limits.max_depth:
+            raise BadRequest(f"Data nested deeper than {limits.max_depth} levels",
+                             {"limit": "data.max_depth", "max": limits.max_depth})
+        items = value.values() if isinstance(value, Mapping) else value
+        pending.extend((item, depth + 1) for item in items if isinstance(item, (Mapping, list)))

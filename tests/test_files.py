@@ -54,3 +54,16 @@ def test_the_servers_umask_makes_every_new_file_private(tmp_path: Path) -> None:
     finally:
         os.umask(previous)
     assert (mode(tmp_path / "anything"), mode(tmp_path / "directory")) == (0o600, 0o700)
+
+
+def test_a_served_data_directory_is_private(tmp_path: Path) -> None:
+    """`cryptorobot serve` (umask 077 and the explicit modes) with the platform on SQLite."""
+    from tests.server_process import ServerProcess
+
+    with ServerProcess("cryptorobot.platform:create_app", tmp_path,
+                       env={"CRYPTOROBOT_ENV": "test", "CRYPTOROBOT_STORAGE": "sqlite"}) as server:
+        assert server.process is not None
+    data = tmp_path / "data"
+    modes = {path.name: mode(path) for path in data.iterdir()}
+    assert modes and set(modes.values()) == {0o600}, modes
+    assert mode(data) == 0o700

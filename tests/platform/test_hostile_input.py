@@ -138,3 +138,38 @@ async def test_configured_query_limits_hold_over_both_transports(make_platform: 
     await socket_login(socket, "ann@example.com")
     answer = await socket.call("find", "api-keys", query)
     assert (answer["name"], answer["data"]) == ("BadRequest", expected)
+
+
+def nested(levels: int) -> dict[str, Any]:
+    value: Any = []
+    for _ in range(levels - 2):
+        value = [value]
+    return {"name": value}
+
+
+@pytest.mark.parametrize("levels", [33, 900])
+@pytest.mark.parametrize(("path", "method"), DATA_METHODS)
+async def test_deeply_nested_data_is_a_400(platform: Platform, sockets: Any, path: str, method: str, levels: int) -> None:
+    _, token = await platform.member("ann@example.com")
+    verb, url, headers = rest_request(path, method)
+    refusal = {"name": "BadRequest", "code": 400, "className": "bad-request",
+               "message": "Data nested deeper than 32 levels", "data": {"limit": "data.max_depth", "max": 32}}
+    assert await platform.request(verb, url, json=nested(levels), token=token, headers=headers) == (400, refusal)
+    if levels < 100:  # python-socketio's client recurses over what it sends
+        socket = await sockets(platform.http)
+        await socket_login(socket, "ann@example.com")
+        assert await socket.call(*socket_arguments(path, method, nested(levels))) == refusal
+
+
+async def test_a_schemaless_service_gets_no_deeper_data_either(serve: Any) -> None:
+    """The limit is the framework's: a memory service without schemas copied 500 levels
+    into a RecursionError (a 500) before it."""
+    from cryptorobot import App
+    from cryptorobot.adapters import MemoryService
+
+    app = App()
+    app.use("things", MemoryService(id="id"))
+    client = await serve(app)
+    response = await client.post("/things", json=nested(500))
+    assert response.status == 400 and (await response.json())["data"] == {"limit": "data.max_depth", "max": 32}
+    assert (await client.post("/things", json=nested(32))).status == 201
