@@ -45,6 +45,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -208,16 +209,38 @@ def server_main(side: str, count: int, control: Any) -> None:
 
 
 async def _serve(side: str, count: int, control: Any) -> None:
-    """Serve, report the port, then answer control commands from the parent.
+    """Serve `side`, with the cProfile commands `profile-start` and `profile-stop PATH`
+    (dump the stats there) besides `serve_until_stopped`'s."""
+    records = make_records(count)
+    web_app = build_bare_app(records) if side == "bare" else build_cryptorobot_app(records)
+    profiler: cProfile.Profile | None = None
+
+    def on_profile_command(command: str, rest: list[Any]) -> None:
+        nonlocal profiler
+        if command == "profile-start":
+            profiler = cProfile.Profile()
+            profiler.enable()
+            control.send("ok")
+        elif command == "profile-stop":
+            assert profiler is not None
+            profiler.disable()
+            profiler.dump_stats(rest[0])
+            control.send("ok")
+
+    await serve_until_stopped(web_app, control, on_profile_command)
+
+
+async def serve_until_stopped(web_app: Any, control: Any,
+                              other_commands: Callable[[str, list[Any]], None] | None = None) -> None:
+    """Serve `web_app` on a free port, report `("ready", port)`, then answer control commands
+    from the parent until `stop`.
 
     Commands arrive on a multiprocessing pipe read from the event loop itself, so they are
-    handled between requests: `cpu` (process CPU seconds), `profile-start`,
-    `profile-stop PATH` (dump cProfile stats there) and `stop`.
+    handled between requests: `cpu` (process CPU seconds) and `stop`; any other goes to
+    `other_commands(command, arguments)`.
     """
     from aiohttp import web
 
-    records = make_records(count)
-    web_app = build_bare_app(records) if side == "bare" else build_cryptorobot_app(records)
     runner = web.AppRunner(web_app, access_log=None, handle_signals=False)
     await runner.setup()
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -228,24 +251,15 @@ async def _serve(side: str, count: int, control: Any) -> None:
 
     loop = asyncio.get_running_loop()
     stopped = asyncio.Event()
-    profiler: cProfile.Profile | None = None
 
     def on_command() -> None:
-        nonlocal profiler
         command, *rest = control.recv()
         if command == "cpu":
             control.send(time.process_time())
-        elif command == "profile-start":
-            profiler = cProfile.Profile()
-            profiler.enable()
-            control.send("ok")
-        elif command == "profile-stop":
-            assert profiler is not None
-            profiler.disable()
-            profiler.dump_stats(rest[0])
-            control.send("ok")
         elif command == "stop":
             stopped.set()
+        elif other_commands is not None:
+            other_commands(command, rest)
 
     loop.add_reader(control.fileno(), on_command)
     control.send(("ready", sock.getsockname()[1]))
@@ -258,11 +272,14 @@ async def _serve(side: str, count: int, control: Any) -> None:
 class Server:
     """The parent's handle on one server process: start, query CPU, profile, stop."""
 
-    def __init__(self, side: str, count: int) -> None:
+    def __init__(self, side: str, count: int, *, target: Any = None, args: tuple[Any, ...] | None = None) -> None:
+        """`target(*args, control)` runs in the child (default: `server_main(side, count, control)`)
+        and ends in `serve_until_stopped`; `side` names the server in messages."""
         context = multiprocessing.get_context("spawn")  # a fresh interpreter, no inherited loop
         self.side = side
         self.control, child = context.Pipe()
-        self.process = context.Process(target=server_main, args=(side, count, child), daemon=True)
+        target, args = (server_main, (side, count)) if target is None else (target, args or ())
+        self.process = context.Process(target=target, args=(*args, child), daemon=True)
         self.process.start()
         if not self.control.poll(60):
             self.process.kill()

@@ -10,10 +10,12 @@ from urllib.parse import unquote
 
 from .channels import ChannelRegistry, CombinedChannel, Connection, NamedChannel
 from .clock import Clock, SystemClock
+from .config import from_section
 from .errors import NotFound
 from .events import EventPublisher
 from .hooks import HOOK_KINDS, AroundHook, HookContext, HookRegistry, Next, compose
 from .listeners import Listeners
+from .query_limits import DataLimits, QueryLimits
 from .routing import Router, strip_path
 from .service import METHOD_EVENTS, ServiceProxy
 from .supervisor import DEFAULT_BACKOFF, DEFAULT_DEADLINE, Supervised, Supervisor, TaskCrash
@@ -65,6 +67,10 @@ class App:
         self.supervisor = Supervisor(
             self.clock, backoff=supervision.get("backoff", DEFAULT_BACKOFF),
             deadline=float(supervision.get("shutdown_deadline", DEFAULT_DEADLINE)), on_crash=self._report_crash)
+        self.query_limits = from_section(QueryLimits, self.settings.get("query"))
+        """What one client query may contain (`[query]` settings, `cryptorobot.query_limits`)."""
+        self.data_limits = from_section(DataLimits, self.settings.get("data"))
+        """How deeply a client's data may nest (`[data]` settings)."""
         self.services: dict[str, ServiceProxy] = {}
         self.router: Router[ServiceProxy] = Router()
         self.hook_registry = HookRegistry()
@@ -94,7 +100,8 @@ class App:
 
     def use(self, path: str, service: Any, options: Mapping[str, Any] | None = None) -> ServiceProxy:
         """Register `service` at `path`; options: `methods`, `events`, `route_params`,
-        `schemas` (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI)."""
+        `arrays` (methods whose data may be a list, see `cryptorobot.admission`), `schemas`
+        (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI)."""
         location = strip_path(path)
         if not location:
             raise ValueError("a service path can not be empty")

@@ -10,10 +10,13 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Mapping
+from dataclasses import fields
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-__all__ = ["load_config", "config_dir"]
+T = TypeVar("T")
+
+__all__ = ["config_dir", "from_section", "load_config"]
 
 PREFIX = "CRYPTOROBOT_"
 _TOP_LEVEL = {"HOST": "host", "PORT": "port", "DATA_DIR": "data_dir"}
@@ -81,3 +84,16 @@ def load_config(env: str | None = None, environ: Mapping[str, str] | None = None
     config = _merge(config, _from_environment(environ))
     config["env"] = env
     return config
+
+
+def from_section(cls: type[T], section: Mapping[str, Any] | None) -> T:
+    """A dataclass of limits built from one settings section: each field present in the
+    section is converted to its default's type (`"5"` -> 5 for an int field); absent
+    fields keep their defaults; other keys of the section are ignored."""
+    section = section or {}
+    values: dict[str, Any] = {}
+    for field in fields(cls):  # type: ignore[arg-type]
+        if field.name in section:
+            convert: Any = type(field.default)
+            values[field.name] = convert(section[field.name])
+    return cls(**values)

@@ -9,8 +9,13 @@ from typing import Any
 from aiohttp import web
 
 from .app import App
+from .config import from_section
+from .cors import CorsPolicy
+from .files import private_umask
+from .transports.http_limits import HttpLimits, body_deadline, hide_server_version
 from .transports.inflight import InFlight
 from .transports.rest import RestTransport
+from .transports.socket_server import SocketLimits
 from .transports.socketio import SocketIOTransport
 
 __all__ = ["create_web_app", "serve", "APP_KEY"]
@@ -43,13 +48,19 @@ def create_web_app(app: App) -> web.Application:
     max_body_size = int(rest_settings.get("max_body_size", 1024 * 1024))
     # The request line carries the query: a 500-value `$in` from the JS client is ~14 kB.
     max_url_size = int(rest_settings.get("max_url_size", 64 * 1024))
-    web_app = web.Application(client_max_size=max_body_size,
-                              handler_args={"max_line_size": max_url_size, "max_field_size": max_url_size})
+    # Timeouts, one-line client errors and no versions in `Server` (transports/http_limits.py); one CORS
+    # policy for both transports (cors.py); Socket.IO's bounds per connection (transports/socket_server.py).
+    hide_server_version()
+    http = from_section(HttpLimits, rest_settings)
+    cors = CorsPolicy.from_setting((app.get("cors") or {}).get("origins", "*"))
+    web_app = web.Application(
+        client_max_size=max_body_size, middlewares=[body_deadline(http.request_timeout, max_body_size)],
+        handler_args={"max_line_size": max_url_size, "max_field_size": max_url_size, **http.handler_args(max_body_size)})
     socket = SocketIOTransport(
         app,
         client_manager=_client_manager(socket_settings),
-        cors_allowed_origins=socket_settings.get("cors_allowed_origins", "*"),
-        max_http_buffer_size=max_body_size,
+        limits=from_section(SocketLimits, socket_settings),
+        **cors.engineio_options(),
     )
     socket.attach(web_app)
     rest_calls = InFlight()
@@ -67,7 +78,7 @@ def create_web_app(app: App) -> web.Application:
     from .openapi import attach_openapi
 
     attach_openapi(web_app, app)  # GET /openapi.json and /docs (setting `openapi = false`: off)
-    RestTransport(app, cors_origins=rest_settings.get("cors_origins", "*"), max_body_size=max_body_size).attach(web_app)
+    RestTransport(app, cors=cors, max_body_size=max_body_size).attach(web_app)
     web_app[APP_KEY] = app
     web_app[SOCKETIO_KEY] = socket
 
@@ -106,6 +117,7 @@ def serve(app: App, host: str | None = None, port: int | None = None) -> None:
         loop = uvloop.new_event_loop()
     except ImportError:
         loop = asyncio.new_event_loop()
+    private_umask()  # whatever this process writes (under the data directory or not) is its user's only
     host = host or app.get("host") or "127.0.0.1"
     port = int(app.get("port") if port is None else port)
     # The calls were waited for in on_shutdown: aiohttp's own wait is only for connections

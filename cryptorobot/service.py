@@ -12,6 +12,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
+from .admission import admit
 from .errors import MethodNotAllowed
 from .hooks import NOT_SET, HookContext, HookRegistry, Step, compose
 from .listeners import Listeners
@@ -74,6 +75,8 @@ class ServiceProxy:
         self.publishable_events: tuple[str, ...] = tuple(
             options.get("service_events") or (*STANDARD_EVENTS, *custom_events))
         self.route_params: dict[str, Any] = dict(options.get("route_params") or {})
+        self.array_methods: frozenset[str] = frozenset(options.get("arrays") or ())
+        """Methods whose data may be a list (`arrays` option; adapters' multi create is implied)."""
         self.hook_registry = HookRegistry()
         self.publishers: dict[str | None, Callable[..., Any]] = {}
         self.listeners = Listeners(self._spawn_listener)
@@ -101,6 +104,8 @@ class ServiceProxy:
         context = HookContext(self.app, self, self.path, method, params)
         for name, value in zip(argument_names(method), args, strict=False):
             setattr(context, name, value)
+        if context.params.get("provider") is not None:  # clients' calls: bounded query, data of a known shape
+            admit(self, method, context.data, context.params)
         await self._chain(method)(context)
         return context
 

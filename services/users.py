@@ -123,7 +123,9 @@ def register(app: App) -> None:
         "methods": ["find", "get", "create", "patch", "remove"],
         "schemas": SCHEMAS,  # validation and typed queries run first among the before hooks
         "docs": {"description": "Sign up (no credentials needed), then read, change or delete one's own account. "
-                                "Changing or deleting the account needs a password login, not an API key."},
+                                "Changing or deleting the account needs a password login, not an API key. "
+                                "A new `password` must come with the current one as `currentPassword`; "
+                                "the change ends every other session of the user."},
     })
     signed_in = authenticate("jwt", "api-key")
     app.service("users").hooks({

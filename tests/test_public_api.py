@@ -23,9 +23,10 @@ def test_adapters() -> None:
 
 def test_auth() -> None:
     assert sorted(cryptorobot.auth.__all__) == [
-        "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy", "Strategy", "TokenIssuer",
-        "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
-        "resolve_secret", "verify_password"]
+        "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy",
+        "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations", "Strategy",
+        "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
+        "password_change", "resolve_secret", "revocation_store", "verify_password"]
 
 
 def test_schemas() -> None:

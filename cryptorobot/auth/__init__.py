@@ -1,10 +1,14 @@
-"""Authentication: the `authentication` service, JWT/local/API-key strategies, the hook.
+"""Authentication: the `authentication` service, JWT/local/API-key strategies, the hook,
+and ended sessions (`Revocations` in a `RevocationStore`, see `revocation.py`).
 
 Set up from configuration with `configure_authentication(app)`.
 """
 
 from .hook import authenticate
+from .password_change import password_change
 from .passwords import hash_password, verify_password
+from .revocation import Revocation, Revocations, RevocationStore
+from .revocation_stores import AdapterRevocationStore, MemoryRevocationStore, RedisRevocationStore, revocation_store
 from .secret import resolve_secret
 from .service import AuthenticationService
 from .setup import configure_authentication
@@ -12,7 +16,8 @@ from .strategies import ApiKeyStrategy, JwtStrategy, LocalStrategy, Strategy, ge
 from .tokens import TokenIssuer
 
 __all__ = [
-    "AuthenticationService", "ApiKeyStrategy", "JwtStrategy", "LocalStrategy", "Strategy", "TokenIssuer",
-    "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
-    "resolve_secret", "verify_password",
+    "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy",
+    "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations", "Strategy",
+    "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
+    "password_change", "resolve_secret", "revocation_store", "verify_password",
 ]

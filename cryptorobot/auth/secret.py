@@ -11,6 +11,8 @@ import os
 import secrets
 from pathlib import Path
 
+from ..files import private_directory
+
 __all__ = ["resolve_secret", "SECRET_FILE"]
 
 SECRET_FILE = "jwt-secret"
@@ -24,7 +26,7 @@ def resolve_secret(configured: str | None, data_dir: str | os.PathLike[str], env
     path = Path(data_dir) / SECRET_FILE
     if path.is_file():
         return _read(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
+    private_directory(path.parent)
     secret = secrets.token_urlsafe(48)
     # Written completely under a private name, then linked into place: a process starting at
     # the same moment sees either no file or the whole secret, never an empty one.

@@ -2,7 +2,11 @@
 
 Follows Feathers v5 (feathers-wire section 7) so `@feathersjs/authentication-client` works
 unchanged: the response shape, the error messages, socket connection state set before the
-`login` app event, a logout timer at the token's expiry, and handshake logins.
+`login` app event, a logout at the token's expiry, and handshake logins.
+
+Beyond Feathers, sessions end (`revocation.py`): logging out ends the token it used, for
+every later request and every socket logged in with it (`sessions.py`); the strategies
+end tokens too (a revoked API key's, the other sessions of a changed password).
 """
 
 from __future__ import annotations
@@ -11,10 +15,12 @@ from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..channels import Connection
-from ..clock import Timer
 from ..errors import NotAuthenticated
 from ..hooks import HookContext
 from .passwords import DEFAULT_ROUNDS
+from .revocation import Revocation, Revocations
+from .revocation_stores import MemoryRevocationStore
+from .sessions import DEFAULT_SWEEP_INTERVAL, SocketSessions
 from .strategies import Strategy
 from .tokens import TokenIssuer
 
@@ -29,7 +35,11 @@ class AuthenticationService:
     """Registered at `authentication`; strategies are added with `register`."""
 
     def __init__(self, tokens: TokenIssuer, *, entity: str = "user", service: str = "users",
-                 auth_strategies: Iterable[str] = ("jwt", "local"), password_rounds: int = DEFAULT_ROUNDS) -> None:
+                 auth_strategies: Iterable[str] = ("jwt", "local"), password_rounds: int = DEFAULT_ROUNDS,
+                 revocations: Revocations | None = None, sweep_interval: float = DEFAULT_SWEEP_INTERVAL) -> None:
+        """`revocations`: where ended sessions are kept (default: this process's memory);
+        `sweep_interval`: seconds between checks of this process's logged-in sockets
+        against a store other processes write to (see `sessions.py`)."""
         self.tokens = tokens
         self.entity_name = entity
         self.entity_path = service
@@ -38,7 +48,9 @@ class AuthenticationService:
         self.strategies: dict[str, Strategy] = {}
         self.app: App | None = None
         self.path = ""
-        self._expiry_timers: dict[Connection, Timer] = {}
+        self.revocations = revocations or Revocations(MemoryRevocationStore(tokens.clock), tokens.clock, tokens.lifetime)
+        self.sweep_interval = sweep_interval
+        self._sessions: SocketSessions | None = None
 
     def register(self, strategy: Strategy) -> AuthenticationService:
         strategy.bind(self)
@@ -52,9 +64,19 @@ class AuthenticationService:
 
     # -- service life cycle --------------------------------------------------------------------
 
-    def setup(self, app: App, path: str) -> None:
+    async def setup(self, app: App, path: str) -> None:
         self.app = app
         self.path = path
+        store = self.revocations.store
+        await store.setup()
+        self._sessions = SocketSessions(app, self.revocations, self.sweep_interval)
+        follow = getattr(store, "follow", None)
+        if callable(follow):  # a store that keeps a copy of what other processes record
+            app.supervise(f"{path}: ended sessions recorded elsewhere", follow)
+        if store.shared:
+            app.supervise(f"{path}: sockets of sessions ended elsewhere", self._sessions.sweep_forever)
+        for registered in self.strategies.values():
+            registered.setup(app)
         for name in self.auth_strategies:  # the headers they read, for /openapi.json
             strategy = self.strategies.get(name)
             declared = strategy.security_scheme() if strategy is not None else None
@@ -66,10 +88,10 @@ class AuthenticationService:
         app.service(path).publish(lambda data, context: None)
         app.on("disconnect", self._forget_connection)
 
-    def teardown(self) -> None:
-        for timer in self._expiry_timers.values():
-            timer.cancel()
-        self._expiry_timers.clear()
+    async def teardown(self) -> None:
+        if self._sessions is not None:
+            self._sessions.close()
+        await self.revocations.store.close()
 
     # -- authentication ------------------------------------------------------------------------
 
@@ -106,19 +128,37 @@ class AuthenticationService:
         subject = user.get(self.entity_service.id) if isinstance(user, Mapping) else None
         if subject is None:
             raise NotAuthenticated(f"Can not set subject from {self.entity_name}.{self.entity_service.id}")
-        # `amr` (RFC 8176) records how the caller proved who they are, e.g. ["api-key"].
-        token = self.tokens.create(str(subject), {"amr": [result["authentication"]["strategy"]]})
+        # `amr` (RFC 8176) records how the caller proved who they are, e.g. ["api-key"];
+        # `apiKey`, the key a token was obtained with: revoking the key ends the token.
+        claims: dict[str, Any] = {"amr": [result["authentication"]["strategy"]]}
+        if result["authentication"].get("keyId") is not None:
+            claims["apiKey"] = result["authentication"]["keyId"]
+        token = self.tokens.create(str(subject), claims)
         authentication = {**result["authentication"], "payload": self.tokens.verify(token)}
         return {"accessToken": token, **result, "authentication": authentication}
 
     async def remove(self, id: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-        """Log out: answer with the current authentication, then forget the connection's."""
+        """Log out: answer with the current authentication and end its token (for every
+        later request, here and in every process sharing the revocation store)."""
         authentication = params.get("authentication")
         if not authentication:
             raise NotAuthenticated("Invalid authentication information (no `strategy` set)")
         if id is not None and id != authentication.get("accessToken"):
             raise NotAuthenticated("Invalid access token")
-        return await self.authenticate(authentication, params, *self.auth_strategies)
+        result = await self.authenticate(authentication, params, *self.auth_strategies)
+        payload = (result.get("authentication") or {}).get("payload")
+        if payload:
+            self.end_locally(await self.revocations.end_token(payload), spare=params.get("connection"))
+        return result
+
+    async def end_sessions(self, subject: Any, *, keep: str | None = None) -> None:
+        """End every token of `subject` but the one with jti `keep` (a password change)."""
+        self.end_locally(await self.revocations.end_subject(subject, keep=keep))
+
+    def end_locally(self, revocation: Revocation, *, spare: Any = None) -> None:
+        """Disconnect this process's sockets whose tokens `revocation` ended (but `spare`)."""
+        if self._sessions is not None:
+            self._sessions.end(revocation, spare=spare)
 
     async def authenticate_connection(self, connection: Connection) -> None:
         """Handshake login from `Authorization` headers; failures refuse the connection."""
@@ -152,7 +192,8 @@ class AuthenticationService:
         if isinstance(connection, Connection) and not connection.closed:  # gone: keep nothing
             connection["authentication"] = {"strategy": "jwt", "accessToken": result["accessToken"]}
             connection[self.entity_name] = external[self.entity_name]
-            self._schedule_expiry(connection, result["authentication"].get("payload") or {})
+            assert self._sessions is not None
+            self._sessions.track(connection, result["authentication"].get("payload") or {})
         assert self.app is not None
         self.app.emit("login", external, params, context)
 
@@ -169,22 +210,8 @@ class AuthenticationService:
         assert self.app is not None
         self.app.emit("logout", external, params, context)
 
-    def _schedule_expiry(self, connection: Connection, payload: Mapping[str, Any]) -> None:
-        """When the token expires the connection is logged out by disconnecting it."""
-        previous = self._expiry_timers.pop(connection, None)
-        if previous is not None:
-            previous.cancel()
-        expires = payload.get("exp")
-        if not isinstance(expires, (int, float)):
-            return
-        assert self.app is not None
-        app = self.app
-        self._expiry_timers[connection] = app.clock.call_later(
-            expires - app.clock.time(), app.emit, "disconnect", connection)
-
     def _forget_connection(self, connection: Connection) -> None:
-        timer = self._expiry_timers.pop(connection, None)
-        if timer is not None:
-            timer.cancel()
+        if self._sessions is not None:
+            self._sessions.forget(connection)
         connection.pop("authentication", None)
         connection.pop(self.entity_name, None)

@@ -4,9 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .password_change import CURRENT_PASSWORD_FIELD
 from .passwords import DEFAULT_ROUNDS
+from .revocation import Revocations
+from .revocation_stores import revocation_store
 from .secret import resolve_secret
 from .service import AuthenticationService
+from .sessions import DEFAULT_SWEEP_INTERVAL
 from .strategies import ApiKeyStrategy, JwtStrategy, LocalStrategy
 from .tokens import TokenIssuer
 
@@ -36,13 +40,17 @@ def configure_authentication(app: App, path: str = "authentication") -> Authenti
         clock=app.clock,
     )
     strategies = tuple(config.get("auth_strategies") or ("jwt", "local"))
+    revocation: dict[str, Any] = config.get("revocation") or {}
     service = AuthenticationService(
         tokens, entity=config.get("entity", "user"), service=config.get("service", "users"),
-        auth_strategies=strategies, password_rounds=int(config.get("password_rounds", DEFAULT_ROUNDS)))
+        auth_strategies=strategies, password_rounds=int(config.get("password_rounds", DEFAULT_ROUNDS)),
+        revocations=Revocations(revocation_store(app), app.clock, tokens.lifetime),
+        sweep_interval=float(revocation.get("sweep_interval", DEFAULT_SWEEP_INTERVAL)))
     local: dict[str, Any] = config.get("local") or {}
     service.register(JwtStrategy())
     service.register(LocalStrategy(local.get("username_field", "email"), local.get("password_field", "password"),
-                                   normalize=_lower if local.get("lowercase_username", True) else str.strip))
+                                   normalize=_lower if local.get("lowercase_username", True) else str.strip,
+                                   current_password_field=local.get("current_password_field", CURRENT_PASSWORD_FIELD)))
     api_key: dict[str, Any] = config.get("api_key") or {}
     service.register(ApiKeyStrategy(api_key.get("service", "api-keys"), api_key.get("header", "X-API-Key")))
     app.use(path, service, {"methods": ["create", "remove"]})

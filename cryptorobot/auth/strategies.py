@@ -16,9 +16,12 @@ from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from ..errors import NotAuthenticated, NotFound
+from ..hooks import HookContext
+from .password_change import CURRENT_PASSWORD_FIELD, password_change
 from .passwords import hash_password, verify_password
 
 if TYPE_CHECKING:
+    from ..app import App
     from .service import AuthenticationService
 
 __all__ = ["ApiKeyStrategy", "JwtStrategy", "LocalStrategy", "Strategy", "generate_api_key", "hash_api_key"]
@@ -34,6 +37,10 @@ class Strategy:
 
     def bind(self, service: AuthenticationService) -> None:
         self.service = service
+
+    def setup(self, app: App) -> None:
+        """Called once the app starts (after `bind`): register what the strategy needs
+        on other services."""
 
     def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
         return None
@@ -86,6 +93,7 @@ class JwtStrategy(Strategy):
         assert self.service is not None
         token = data.get("accessToken")
         payload = self.service.tokens.verify(token)
+        await self.service.revocations.check(payload)  # logged out, password changed, key revoked
         user = await self.entity(payload["sub"])
         return {
             "accessToken": token,
@@ -100,13 +108,23 @@ class LocalStrategy(Strategy):
     name = "local"
 
     def __init__(self, username_field: str = "email", password_field: str = "password",
-                 normalize: Callable[[str], str] = str.strip, error_message: str = "Invalid login") -> None:
+                 normalize: Callable[[str], str] = str.strip, error_message: str = "Invalid login",
+                 current_password_field: str = CURRENT_PASSWORD_FIELD) -> None:
         super().__init__()
         self.username_field = username_field
         self.password_field = password_field
+        self.current_password_field = current_password_field
         self.normalize = normalize
         self.error_message = error_message
         self._decoy: str | None = None
+
+    def setup(self, app: App) -> None:
+        """Changing the password on the entity service needs the current one, and ends the
+        user's other sessions (`password_change.py`)."""
+        assert self.service is not None
+        if self.service.entity_path in app.services:
+            hook = password_change(self.service, self.password_field, self.current_password_field, self.decoy_hash)
+            app.service(self.service.entity_path).hooks({"around": {"patch": [hook], "update": [hook]}})
 
     async def decoy_hash(self) -> str:
         """A real hash at the configured cost: unknown users take as long as wrong passwords."""
@@ -157,6 +175,19 @@ class ApiKeyStrategy(Strategy):
     def parse(self, headers: Mapping[str, str]) -> dict[str, Any] | None:
         value = headers.get(self.header)
         return {"strategy": self.name, "apiKey": value} if value else None
+
+    def setup(self, app: App) -> None:
+        """Removing a key (however it is removed) ends the tokens obtained with it."""
+        if self.key_service in app.services:
+            app.service(self.key_service).hooks({"after": {"remove": [self._end_key_tokens]}})
+
+    async def _end_key_tokens(self, context: HookContext) -> None:
+        assert self.service is not None
+        id_field = context.service.id
+        removed = context.result if isinstance(context.result, list) else [context.result]
+        for key in removed:
+            if isinstance(key, Mapping) and key.get(id_field) is not None:
+                self.service.end_locally(await self.service.revocations.end_api_key(key[id_field]))
 
     def security_scheme(self) -> tuple[str, dict[str, Any]]:
         return "apiKey", {"type": "apiKey", "in": "header", "name": self.header_name, "description": "An API key."}

@@ -14,6 +14,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from .. import jsonutil
+from ..cors import CorsPolicy
 from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, PayloadTooLarge, convert
 from ..service import STANDARD_METHODS, argument_names
 from .querystring import parse_query_string
@@ -26,7 +27,6 @@ __all__ = ["RestTransport"]
 
 log = logging.getLogger("cryptorobot.rest")
 
-_ALLOWED_VERBS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 _BODY_VERBS = frozenset({"POST", "PUT", "PATCH"})
 _JSON = "application/json"
 
@@ -53,34 +53,21 @@ def _method_for(verb: str, has_id: bool, custom: str | None) -> str:
 class RestTransport:
     """Serves every registered service over HTTP; attach last, it owns the catch-all route."""
 
-    def __init__(self, app: App, *, cors_origins: str | list[str] = "*", max_body_size: int = 1024 * 1024) -> None:
+    def __init__(self, app: App, *, cors: CorsPolicy | None = None, max_body_size: int = 1024 * 1024) -> None:
+        """`cors`: which browser origins may read responses (default: any, `cryptorobot.cors`)."""
         self.app = app
-        self.cors_origins = cors_origins
+        self.cors = cors or CorsPolicy(None)
         self.max_body_size = max_body_size
 
     def attach(self, web_app: web.Application) -> None:
         web_app.router.add_route("*", "/{tail:.*}", self.handle)
 
     def _cors_headers(self, request: web.Request) -> dict[str, str]:
-        origin = request.headers.get("Origin")
-        if self.cors_origins == "*":
-            allowed = origin or "*"
-        elif origin and origin in self.cors_origins:
-            allowed = origin
-        else:
-            return {}
-        headers = {"Access-Control-Allow-Origin": allowed}
-        if allowed != "*":
-            headers["Vary"] = "Origin"
-        return headers
+        return self.cors.headers(request.headers.get("Origin"))
 
     def _preflight(self, request: web.Request) -> web.Response:
-        headers = self._cors_headers(request)
-        if headers:
-            headers["Access-Control-Allow-Methods"] = _ALLOWED_VERBS
-            requested = request.headers.get("Access-Control-Request-Headers")
-            headers["Access-Control-Allow-Headers"] = requested or "Authorization,Content-Type,X-Service-Method,X-API-Key"
-            headers["Access-Control-Max-Age"] = "600"
+        headers = self.cors.preflight_headers(request.headers.get("Origin"),
+                                              request.headers.get("Access-Control-Request-Headers"))
         return web.Response(status=204, headers=headers)
 
     async def handle(self, request: web.Request) -> web.StreamResponse:

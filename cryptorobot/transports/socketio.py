@@ -22,6 +22,7 @@ from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, conv
 from ..events import Delivery
 from ..service import argument_names
 from .inflight import InFlight
+from .socket_server import GuardedSocketServer, SocketLimits
 
 if TYPE_CHECKING:
     from ..app import App
@@ -64,12 +65,12 @@ class SocketIOTransport:
     """Serves every registered service over Socket.IO and delivers published events."""
 
     def __init__(self, app: App, *, client_manager: socketio.AsyncManager | None = None,
-                 cors_allowed_origins: str | list[str] = "*", path: str = "socket.io",
-                 **server_options: Any) -> None:
+                 cors_allowed_origins: str | list[str] | None = "*", path: str = "socket.io",
+                 limits: SocketLimits | None = None, **server_options: Any) -> None:
         self.app = app
         self.path = path
-        self.sio = socketio.AsyncServer(
-            async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
+        self.sio = GuardedSocketServer(  # bounded messages, calls in flight and queues: socket_server.py
+            limits=limits, async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
             cors_allowed_origins=cors_allowed_origins, **server_options)
         self.connections: dict[str, Connection] = {}
         self.calls = InFlight()

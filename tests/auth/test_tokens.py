@@ -11,6 +11,7 @@ import jwt
 import pytest
 
 from cryptorobot import ManualClock
+from cryptorobot.auth.revocation import issued_ms
 from cryptorobot.auth.tokens import TokenIssuer, parse_duration
 from cryptorobot.errors import NotAuthenticated
 
@@ -47,7 +48,8 @@ def test_claims_of_a_new_token(issuer: TokenIssuer) -> None:
     assert payload["exp"] - payload["iat"] == 86400  # the default lifetime: one day
     assert payload["aud"] == "cryptorobot"
     assert payload["iss"] == "cryptorobot"
-    assert uuid.UUID(payload["jti"]).version == 4
+    assert uuid.UUID(payload["jti"]).version == 7  # RFC 9562: the issue time in ms, then random bits
+    assert before * 1000 <= issued_ms(payload) <= (after + 1) * 1000
     assert jwt.get_unverified_header(token) == {"alg": "HS256", "typ": "access"}
 
 

@@ -88,11 +88,21 @@ async function restScenario () {
     assert.deepEqual((await fresh.service('users').find()).data, [user])
     return { strategy: result.authentication.strategy }
   })
+  let loggedOutToken
   await step('rest.logout', async () => {
+    loggedOutToken = await client.authentication.getAccessToken()
     const result = await client.logout()
     assert.deepEqual(result.user, user)
     assert.equal(await client.authentication.getAccessToken(), null)
     return assertNotAuthenticated(await rejection(client.service('users').find()), 'Not authenticated')
+  })
+  await step('rest.logged_out_token_is_dead', async () => {
+    // Another client holding the same token (a copy of it) can no longer use it.
+    const copy = feathers().configure(rest(url).fetch(globalThis.fetch)).configure(authentication())
+    await copy.authentication.setAccessToken(loggedOutToken)
+    const refused = assertNotAuthenticated(await rejection(copy.reAuthenticate()), 'Token revoked')
+    assert.equal(await copy.authentication.getAccessToken(), null, 'the client drops a revoked token')
+    return refused
   })
 }
 
@@ -185,10 +195,17 @@ async function socketScenario () {
     assertNoSecrets(patched[0])
     return patched[0].name
   })
+  let socketToken
   await step('socket.logout', async () => {
+    socketToken = await client.authentication.getAccessToken()
     const result = await client.logout()
     assert.equal(result.user._id, user._id)
     return assertNotAuthenticated(await rejection(client.service('users').find()), 'Not authenticated')
+  })
+  await step('socket.logged_out_token_is_dead', async () => {
+    const copy = feathers().configure(rest(url).fetch(globalThis.fetch))
+    const refused = await rejection(copy.service('users').find({ headers: { Authorization: `Bearer ${socketToken}` } }))
+    return assertNotAuthenticated(refused, 'Token revoked')
   })
 
   socket.disconnect()

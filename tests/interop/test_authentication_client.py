@@ -26,6 +26,7 @@ EXPECTED_CHECKS = [
     "rest.anonymous_call",
     "rest.reauthenticate",
     "rest.logout",
+    "rest.logged_out_token_is_dead",
     "socket.connect",
     "socket.sign_up",
     "socket.anonymous_call",
@@ -37,6 +38,7 @@ EXPECTED_CHECKS = [
     "socket.server_saw_a_token_login_on_the_new_connection",
     "socket.events_after_reconnect",
     "socket.logout",
+    "socket.logged_out_token_is_dead",
 ]
 
 pytestmark = needs_node("@feathersjs/authentication-client")

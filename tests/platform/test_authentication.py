@@ -61,7 +61,7 @@ async def test_rest_local_login(platform: Platform) -> None:
     assert before <= payload["iat"] <= int(time.time())
     assert payload["exp"] - payload["iat"] == 86400
     assert (payload["aud"], payload["iss"]) == ("cryptorobot", "cryptorobot")
-    assert uuid.UUID(payload["jti"]).version == 4
+    assert uuid.UUID(payload["jti"]).version == 7  # issue time in ms (RFC 9562), for revocation
     assert jwt.get_unverified_header(body["accessToken"]) == {"alg": "HS256", "typ": "access"}
 
 

@@ -200,7 +200,8 @@ async def test_churn_with_logins_racing_disconnects_leaves_nothing(platform: Pla
     assert app.channels == []
     assert app.channel("authenticated").connections == []
     assert transport.connections == {}
-    assert app.service("authentication").raw._expiry_timers == {}
+    sessions = app.service("authentication").raw._sessions
+    assert sessions._expiry_timers == {} and sessions._payloads == {}
     assert not [sid for room in transport.sio.manager.rooms.get("/", {}).values() for sid in room]
     gc.collect()
     assert list(churn.seen) == [], "connections are kept alive after they closed"

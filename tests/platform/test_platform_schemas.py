@@ -11,7 +11,7 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from cryptorobot.schemas import SERVER_SET
-from platform_support import Platform, not_authenticated, socket_login
+from platform_support import PASSWORD, Platform, not_authenticated, socket_login
 
 UNKNOWN = ["Unknown field."]
 KEY_FORBIDDEN = {"name": "Forbidden", "message": "API keys can not manage accounts or keys; log in with a password",
@@ -194,8 +194,8 @@ async def test_api_key_callers_get_403_before_any_validation(platform: Platform)
 async def test_signed_up_users_see_validation_errors(platform: Platform) -> None:
     ann, token = await platform.member("ann@example.com")
     assert await platform.request("GET", "/users?password=x", token=token) == (400, bad_request({"password": UNKNOWN}))
-    assert await platform.request("PATCH", f"/users/{ann['_id']}", json={"password": "short"}, token=token) == (
-        400, bad_request({"password": ["Shorter than minimum length 8."]}))
+    assert await platform.request("PATCH", f"/users/{ann['_id']}", json={"password": "short", "currentPassword": PASSWORD},
+                                  token=token) == (400, bad_request({"password": ["Shorter than minimum length 8."]}))
 
 
 async def test_another_users_record_still_answers_404_whatever_the_query(platform: Platform) -> None:

@@ -117,9 +117,13 @@ async def test_no_secret_in_any_response_event_or_log(platform: Platform, socket
     await call(socket, "create", "authentication", {"strategy": "local", "email": "ann@example.com",
                                                     "password": PASSWORD}, {})
     await call(socket, "find", "users", {})
-    await call(socket, "patch", "users", ann["_id"], {"password": new_password}, {})
+    await call(socket, "patch", "users", ann["_id"], {"password": new_password, "currentPassword": "wrong one"}, {})
+    await call(socket, "patch", "users", ann["_id"], {"password": new_password, "currentPassword": PASSWORD}, {})
     second_hash = (await platform.stored("users", ann["_id"]))["password"]
-    await rest("GET", f"/users/{ann['_id']}", token=token)
+    await rest("GET", f"/users/{ann['_id']}", token=token)  # the REST session ended with the change: 401
+    _, login = await rest("POST", "/authentication", json={"strategy": "local", "email": "ann@example.com",
+                                                            "password": new_password})
+    token = login["accessToken"]
     await rest("GET", "/users?$select[]=password&$select[]=email", token=token)
 
     status, created = await rest("POST", "/api-keys", json={"name": "bot"}, token=token)
@@ -140,7 +144,7 @@ async def test_no_secret_in_any_response_event_or_log(platform: Platform, socket
 
     seen.extend(repr(args) for _, args in socket.received)
     assert socket.received, "the flow should have produced events"
-    assert len(app_events) == 5  # three logins, two logouts
+    assert len(app_events) == 6  # four logins, two logouts
     assert caplog.records, "nothing was logged: the capture is not working"
     secrets = {"first hash": first_hash, "second hash": second_hash, "password": PASSWORD,
                "new password": new_password, "api key": key, "api key hash": key_hash}

@@ -116,7 +116,8 @@ async def test_another_users_record_does_not_exist(platform: Platform) -> None:
     id = bob["_id"]
     assert await platform.request("GET", f"/users/{id}", token=token) == (404, not_found(id))
     assert await platform.request("PATCH", f"/users/{id}", json={"name": "Mallory"}, token=token) == (404, not_found(id))
-    assert await platform.request("PATCH", f"/users/{id}", json={"password": "taken over!"}, token=token) == (404, not_found(id))
+    assert await platform.request("PATCH", f"/users/{id}", json={"password": "taken over!", "currentPassword": PASSWORD},
+                                  token=token) == (404, not_found(id))
     assert await platform.request("DELETE", f"/users/{id}", token=token) == (404, not_found(id))
     stored = await platform.stored("users", id)
     assert "name" not in stored
@@ -184,7 +185,8 @@ async def test_patch_own_record(platform: Platform) -> None:
 async def test_changing_the_password_rehashes_it(platform: Platform) -> None:
     ann, token = await platform.member("ann@example.com")
     before = (await platform.stored("users", ann["_id"]))["password"]
-    status, body = await platform.request("PATCH", f"/users/{ann['_id']}", json={"password": "a new password"}, token=token)
+    status, body = await platform.request("PATCH", f"/users/{ann['_id']}",
+                                          json={"password": "a new password", "currentPassword": PASSWORD}, token=token)
     assert status == 200 and "password" not in body
     after = (await platform.stored("users", ann["_id"]))["password"]
     assert after != before and after.startswith("$2b$04$")
@@ -195,7 +197,7 @@ async def test_changing_the_password_rehashes_it(platform: Platform) -> None:
 
 
 @pytest.mark.parametrize(("data", "errors"), [
-    ({"password": "short"}, {"password": ["Shorter than minimum length 8."]}),
+    ({"password": "short", "currentPassword": PASSWORD}, {"password": ["Shorter than minimum length 8."]}),
     ({"email": "nope"}, {"email": ["Not a valid email address."]}),
     ({"_id": 99}, {"_id": [SERVER_SET]}),
     ({"createdAt": "2000-01-01T00:00:00.000Z"}, {"createdAt": [SERVER_SET]}),

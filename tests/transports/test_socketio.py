@@ -18,7 +18,7 @@ WAIT = 5.0
 @pytest.fixture
 def app() -> App:
     app = App()
-    app.use("echo", Echo(), {"methods": ["find", "get", "create", "update", "patch", "remove", "shout"]})
+    app.use("echo", Echo(), {"methods": ["find", "get", "create", "update", "patch", "remove", "shout"], "arrays": ["create"]})
     app.use("limited", Echo(), {"methods": ["find", "get"]})
     app.use("users/:userId/messages", Echo())
     return app

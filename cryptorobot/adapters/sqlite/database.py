@@ -30,6 +30,8 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from ...files import private_file, restrict
+
 __all__ = ["Database", "open_database", "release"]
 
 T = TypeVar("T")
@@ -224,8 +226,10 @@ class Database:
         return connection
 
     def _start_workers(self) -> None:
-        if not self.memory:
-            os.makedirs(os.path.dirname(self.path) or ".", exist_ok=True)
+        if not self.memory:  # the database and its journals: the server's user only
+            private_file(self.path)
+            for companion in ("-wal", "-shm", "-journal"):
+                restrict(self.path + companion)
         writer = _Worker(f"sqlite-writer:{self.path}", self._write_jobs,
                          lambda: self._connection(writer=True), greedy=True, writer=True)
         self._workers = [(writer, self._write_jobs)]
