@@ -1,0 +1,96 @@
+"""The apps the client tests talk to: a test app of the framework, and the platform.
+
+`create_app()` (served in-process over real sockets, or by `cryptorobot serve --app
+tests.client.client_app:create_app`):
+
+* `messages`: memory adapter, paginated (default 10, max 50), multi, the six methods and the
+  custom methods `summary` (how many messages carry `data["run"]`), `fail` (a BadRequest with
+  `data.code` and `errors`), `announce` (emits the custom event `status` with its data) and
+  `hold` (answers only when the test calls `release()`: a call under way at a disconnect).
+* `notes`: memory adapter without pagination, exposing find, get and create only.
+* `echo` and `traders/:traderId/orders`: answer with the query and route as the server got them.
+* `connection-drop`: cuts the caller's socket as a lost network would (tests/interop/auth_app.py).
+
+Every connection joins `everyone`, and every event is published there.
+
+`create_platform(data_dir)`: the platform (memory storage, test config) with `connection-drop`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from typing import Any
+
+from cryptorobot import App
+from cryptorobot.adapters import MemoryService
+from cryptorobot.config import load_config
+from cryptorobot.errors import BadRequest
+from tests.interop.auth_app import ConnectionDrop
+
+__all__ = ["FAILURE", "MessageService", "create_app", "create_platform"]
+
+FAILURE = {"name": "BadRequest", "message": "Not today", "code": 400, "className": "bad-request",
+           "data": {"code": "TEST_CODE", "detail": 42}, "errors": {"text": "too short"}}
+"""What `messages.fail` answers."""
+
+
+class MessageService(MemoryService):
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.app: App | None = None
+        self.held: list[asyncio.Future[None]] = []
+        self.holding = asyncio.Event()
+
+    async def summary(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        records = await self._find({"query": {"run": data.get("run")}, "paginate": False})
+        return {**data, "count": len(records), "provider": params.get("provider")}
+
+    async def fail(self, data: Any, params: dict[str, Any]) -> None:
+        raise BadRequest(FAILURE["message"], {**FAILURE["data"], "errors": FAILURE["errors"]})
+
+    async def announce(self, data: Any, params: dict[str, Any]) -> Any:
+        assert self.app is not None
+        self.app.service("messages").emit("status", data)
+        return data
+
+    async def hold(self, data: Any, params: dict[str, Any]) -> Any:
+        held = asyncio.get_running_loop().create_future()
+        self.held.append(held)
+        self.holding.set()
+        await held
+        return data
+
+    def release(self) -> None:
+        for held in self.held:
+            if not held.done():
+                held.set_result(None)
+
+
+class Echo:
+    async def find(self, params: dict[str, Any]) -> dict[str, Any]:
+        return {"query": params.get("query"), "route": params.get("route"), "provider": params.get("provider")}
+
+
+def create_app() -> App:
+    app = App()
+    messages = MessageService(id="id", paginate={"default": 10, "max": 50}, multi=True)
+    messages.app = app
+    app.use("messages", messages, {"methods": ["find", "get", "create", "update", "patch", "remove", "summary", "fail",
+                                               "announce", "hold"], "events": ["status"]})
+    app.use("notes", MemoryService(id="id"), {"methods": ["find", "get", "create"]})
+    app.use("echo", Echo())
+    app.use("traders/:traderId/orders", Echo())
+    app.use("connection-drop", ConnectionDrop())
+    app.on("connection", lambda connection: app.channel("everyone").join(connection))
+    app.publish(lambda data, context: app.channel("everyone"))
+    return app
+
+
+def create_platform(data_dir: str | None = None) -> App:
+    from cryptorobot.platform import create_app as platform_app
+
+    app = platform_app({**load_config("test", environ={}), "storage": "memory",
+                        "data_dir": data_dir or tempfile.mkdtemp(prefix="cryptorobot-client-")})
+    app.use("connection-drop", ConnectionDrop())
+    return app
