@@ -64,6 +64,14 @@ def _settle(future: asyncio.Future[Any] | None, error: BaseException | None = No
         future.exception()  # retrieved: no "never retrieved" warning when nobody waited
 
 
+def _root_cause(failure: BaseException) -> str:
+    """The message of the exception at the bottom of `failure`'s chain (python-engineio says
+    only "Connection error"; aiohttp under it says which host could not be reached, and why)."""
+    while (failure.__cause__ or failure.__context__) is not None:
+        failure = failure.__cause__ or failure.__context__  # type: ignore[assignment]
+    return str(failure) or type(failure).__name__
+
+
 def _answer(arguments: tuple[Any, ...]) -> Any:
     """The result of an acknowledgement `(null, result)`, or the error of `(error)`."""
     if arguments and arguments[0] is not None:
@@ -209,7 +217,7 @@ class SocketTransport(Transport):
                 if self._sio.failed_namespaces:  # the server refused the handshake: no retry
                     self._refused()
                     return
-                self._problem = str(failure) or type(failure).__name__
+                self._problem = _root_cause(failure)
                 attempt += 1
                 continue
             attempt, self._problem = 0, None

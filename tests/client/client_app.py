@@ -8,7 +8,9 @@ tests.client.client_app:create_app`):
   `data.code` and `errors`), `announce` (emits the custom event `status` with its data) and
   `hold` (answers only when the test calls `release()`: a call under way at a disconnect).
 * `notes`: memory adapter without pagination, exposing find, get and create only.
-* `echo` and `traders/:traderId/orders`: answer with the query and route as the server got them.
+* `traders/pods/events`: memory adapter at a nested path, as the platform's pod events.
+* `echo` and `traders/:traderId/orders`: answer with the query and route as the server got them;
+  a find with `hold` in its query answers only at `release()`, as `messages.hold`.
 * `connection-drop`: cuts the caller's socket as a lost network would (tests/interop/auth_app.py).
 
 Every connection joins `everyone`, and every event is published there.
@@ -28,19 +30,37 @@ from cryptorobot.config import load_config
 from cryptorobot.errors import BadRequest
 from tests.interop.auth_app import ConnectionDrop
 
-__all__ = ["FAILURE", "MessageService", "create_app", "create_platform"]
+__all__ = ["FAILURE", "Echo", "Holding", "MessageService", "create_app", "create_platform"]
 
 FAILURE = {"name": "BadRequest", "message": "Not today", "code": 400, "className": "bad-request",
            "data": {"code": "TEST_CODE", "detail": 42}, "errors": {"text": "too short"}}
 """What `messages.fail` answers."""
 
 
-class MessageService(MemoryService):
-    def __init__(self, **options: Any) -> None:
-        super().__init__(**options)
-        self.app: App | None = None
+class Holding:
+    """Calls that wait until the test releases them (calls under way at a disconnect)."""
+
+    def __init__(self) -> None:
         self.held: list[asyncio.Future[None]] = []
         self.holding = asyncio.Event()
+
+    async def _hold(self) -> None:
+        held = asyncio.get_running_loop().create_future()
+        self.held.append(held)
+        self.holding.set()
+        await held
+
+    def release(self) -> None:
+        for held in self.held:
+            if not held.done():
+                held.set_result(None)
+
+
+class MessageService(Holding, MemoryService):
+    def __init__(self, **options: Any) -> None:
+        MemoryService.__init__(self, **options)
+        Holding.__init__(self)
+        self.app: App | None = None
 
     async def summary(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
         records = await self._find({"query": {"run": data.get("run")}, "paginate": False})
@@ -55,20 +75,14 @@ class MessageService(MemoryService):
         return data
 
     async def hold(self, data: Any, params: dict[str, Any]) -> Any:
-        held = asyncio.get_running_loop().create_future()
-        self.held.append(held)
-        self.holding.set()
-        await held
+        await self._hold()
         return data
 
-    def release(self) -> None:
-        for held in self.held:
-            if not held.done():
-                held.set_result(None)
 
-
-class Echo:
+class Echo(Holding):
     async def find(self, params: dict[str, Any]) -> dict[str, Any]:
+        if (params.get("query") or {}).get("hold"):
+            await self._hold()
         return {"query": params.get("query"), "route": params.get("route"), "provider": params.get("provider")}
 
 
@@ -79,6 +93,7 @@ def create_app() -> App:
     app.use("messages", messages, {"methods": ["find", "get", "create", "update", "patch", "remove", "summary", "fail",
                                                "announce", "hold"], "events": ["status"]})
     app.use("notes", MemoryService(id="id"), {"methods": ["find", "get", "create"]})
+    app.use("traders/pods/events", MemoryService(id="_id"))
     app.use("echo", Echo())
     app.use("traders/:traderId/orders", Echo())
     app.use("connection-drop", ConnectionDrop())
