@@ -35,9 +35,8 @@ def test_client() -> None:
     assert cryptorobot.client.CLIENT_EVENTS == ("connect", "disconnect", "reconnect", "login", "logout")
     public = {name for name in dir(cryptorobot.client.Client) if not name.startswith("_")}
     assert public == {"access_token", "authenticate", "authentication", "close", "connect", "connected", "logout",
-                      "off", "on", "send", "service", "sync", "transport"}
-    assert {name for name in dir(cryptorobot.client.SyncClient) if not name.startswith("_")} == \
-        public - {"send", "sync"} | {"run"}
+                      "off", "on", "service", "sync", "transport"}
+    assert {name for name in dir(cryptorobot.client.SyncClient) if not name.startswith("_")} == public - {"sync"} | {"run"}
     methods = {"call", "create", "find", "get", "off", "on", "patch", "remove", "update"}
     assert {name for name in dir(cryptorobot.client.Service) if not name.startswith("_")} == methods
     assert {name for name in dir(cryptorobot.client.SyncService) if not name.startswith("_")} == methods

@@ -10,10 +10,13 @@ from typing import Any
 
 from .. import errors
 
-__all__ = ["STANDARD_METHODS", "Call", "Transport", "backoff", "connection_lost", "error_from_wire", "gave_up_waiting",
-           "wait_until"]
+__all__ = ["LOGIN_REFUSED", "STANDARD_METHODS", "Call", "Transport", "backoff", "connection_lost", "error_from_wire",
+           "gave_up_waiting", "wait_until"]
 
 STANDARD_METHODS = ("find", "get", "create", "update", "patch", "remove")
+LOGIN_REFUSED = range(401, 408)
+"""Error codes that mean "these credentials do not log in": the Feathers client forgets its
+token on them."""
 _WITH_ID = frozenset({"get", "update", "patch", "remove"})
 _WITH_DATA = frozenset({"create", "update", "patch"})  # and every custom method
 _SAFE = frozenset({"find", "get"})

@@ -7,7 +7,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any, Literal
 
 from .. import errors
-from .calls import Call, Transport
+from .calls import LOGIN_REFUSED, Call, Transport
 from .handlers import Handler, Handlers
 from .rest import RestTransport
 from .service import Service
@@ -25,8 +25,6 @@ CLIENT_EVENTS = (*CONNECTION_EVENTS, "login", "logout")
 """`login(result)` after every successful authentication (the automatic one after a reconnect
 too); `logout(result)` after `logout()`, or with None when the server refused the stored
 login after a reconnect (it is forgotten)."""
-
-_LOGIN_REFUSED = range(401, 408)  # the Feathers client forgets its token on these codes
 
 
 class Client:
@@ -92,7 +90,7 @@ class Client:
             self._services[path] = Service(self, path)
         return self._services[path]
 
-    async def send(self, call: Call) -> Any:
+    async def _send(self, call: Call) -> Any:
         """Send one call (what `Service` methods do)."""
         return await self._transport.call(call)
 
@@ -126,7 +124,7 @@ class Client:
             result = await self._transport.call(Call("create", self.authentication_path, data=dict(data), repeatable=True),
                                                 login=True)
         except errors.FeathersError as failure:
-            if failure.code in _LOGIN_REFUSED:
+            if failure.code in LOGIN_REFUSED:
                 self._authentication = self._renewal = None
             raise
         self._authentication = result
@@ -164,7 +162,7 @@ class Client:
         try:
             result = await self._transport.send_now(Call("create", self.authentication_path, data=data))
         except errors.FeathersError as failure:
-            if failure.code in _LOGIN_REFUSED:
+            if failure.code in LOGIN_REFUSED:
                 self._authentication = self._renewal = None
                 self._handlers.emit("logout", None)
             raise

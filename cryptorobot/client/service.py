@@ -85,7 +85,7 @@ class Service:
         self.client.off(f"{self.path} {event}", handler)
 
     async def _send(self, call: Call) -> Any:
-        return await self.client.send(call)
+        return await self.client._send(call)
 
     def __repr__(self) -> str:
         return f"Service({self.path!r})"

@@ -34,7 +34,7 @@ from typing import Any
 import socketio
 
 from .. import errors, jsonutil
-from .calls import Call, Transport, backoff, connection_lost, error_from_wire, gave_up_waiting, wait_until
+from .calls import LOGIN_REFUSED, Call, Transport, backoff, connection_lost, error_from_wire, gave_up_waiting, wait_until
 
 __all__ = ["SocketTransport"]
 
@@ -204,10 +204,9 @@ class SocketTransport(Transport):
                 _settle(gate, failure)
 
     async def _keep_connected(self) -> None:
-        attempt = 0
+        """Connect at once, then after every loss wait (Socket.IO's backoff) and reconnect."""
+        failures = 0
         while True:
-            if attempt or self._ever_connected:
-                await asyncio.sleep(backoff(attempt, self.reconnect_delay))
             self._lost.clear()
             self._goodbye = False
             try:
@@ -218,15 +217,19 @@ class SocketTransport(Transport):
                     self._refused()
                     return
                 self._problem = _root_cause(failure)
-                attempt += 1
+                await asyncio.sleep(backoff(failures, self.reconnect_delay))
+                failures += 1
                 continue
-            attempt, self._problem = 0, None
-            if not await self._open():
-                continue  # lost again while logging in
-            await self._lost.wait()
-            self._notify("disconnect", self._lost_reason)
-            if self._goodbye:
-                return  # the server ended it on purpose: the next call connects again
+            self._problem = None
+            if await self._open():
+                failures = 0
+                await self._lost.wait()
+                self._notify("disconnect", self._lost_reason)
+                if self._goodbye:
+                    return  # the server ended it on purpose: the next call connects again
+            else:  # lost again at once, or the login could not be restored
+                failures += 1
+            await asyncio.sleep(backoff(failures, self.reconnect_delay))
 
     async def _open(self) -> bool:
         """Let calls through on a new connection, after logging in again; then announce it.
@@ -237,6 +240,10 @@ class SocketTransport(Transport):
         except _Lost:
             return False
         except errors.FeathersError as failure:
+            if failure.code not in LOGIN_REFUSED:  # e.g. no answer in time: start over
+                self._problem = f"logging in again failed: {failure.message}"
+                await self._sio.disconnect()
+                return False
             # The stored login was refused: calls that waited for it fail with its error,
             # later calls go out without it (the client has forgotten it).
             assert self._ready is not None

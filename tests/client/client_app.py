@@ -12,6 +12,8 @@ tests.client.client_app:create_app`):
 * `echo` and `traders/:traderId/orders`: answer with the query and route as the server got them;
   a find with `hold` in its query answers only at `release()`, as `messages.hold`.
 * `connection-drop`: cuts the caller's socket as a lost network would (tests/interop/auth_app.py).
+* `authentication`: a stand-in that logs anyone in with the token `token-1`, except that the
+  next `failures` jwt logins fail with a GeneralError (a server problem, not a refusal).
 
 Every connection joins `everyone`, and every event is published there.
 
@@ -27,10 +29,10 @@ from typing import Any
 from cryptorobot import App
 from cryptorobot.adapters import MemoryService
 from cryptorobot.config import load_config
-from cryptorobot.errors import BadRequest
+from cryptorobot.errors import BadRequest, GeneralError
 from tests.interop.auth_app import ConnectionDrop
 
-__all__ = ["FAILURE", "Echo", "Holding", "MessageService", "create_app", "create_platform"]
+__all__ = ["FAILURE", "Authentication", "Echo", "Holding", "MessageService", "create_app", "create_platform"]
 
 FAILURE = {"name": "BadRequest", "message": "Not today", "code": 400, "className": "bad-request",
            "data": {"code": "TEST_CODE", "detail": 42}, "errors": {"text": "too short"}}
@@ -79,6 +81,19 @@ class MessageService(Holding, MemoryService):
         return data
 
 
+class Authentication:
+    def __init__(self) -> None:
+        self.logins: list[str] = []
+        self.failures = 0
+
+    async def create(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+        self.logins.append(data["strategy"])
+        if data["strategy"] == "jwt" and self.failures:
+            self.failures -= 1
+            raise GeneralError("The user store is not reachable")
+        return {"accessToken": "token-1", "authentication": {"strategy": data["strategy"]}, "user": {"name": "ann"}}
+
+
 class Echo(Holding):
     async def find(self, params: dict[str, Any]) -> dict[str, Any]:
         if (params.get("query") or {}).get("hold"):
@@ -97,6 +112,7 @@ def create_app() -> App:
     app.use("echo", Echo())
     app.use("traders/:traderId/orders", Echo())
     app.use("connection-drop", ConnectionDrop())
+    app.use("authentication", Authentication())
     app.on("connection", lambda connection: app.channel("everyone").join(connection))
     app.publish(lambda data, context: app.channel("everyone"))
     return app

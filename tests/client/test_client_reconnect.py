@@ -156,6 +156,23 @@ async def test_a_login_refused_after_a_loss(platform, clients, inbox) -> None:
     assert (await client.service("users").create({"email": "new@example.com", "password": PASSWORD}))["_id"]
 
 
+async def test_a_login_that_fails_for_another_reason_is_tried_again(served, clients, inbox) -> None:
+    client = clients(served.url)
+    status = watch(client, inbox)
+    authentication = served.app.service("authentication").raw
+    await client.authenticate({"strategy": "local"})
+    authentication.failures = 1  # the next jwt login meets a server problem, not a refusal
+    during = inbox()
+    client.on("disconnect", lambda: during(asyncio.ensure_future(client.service("messages").find())))
+    await drop(client)
+    # The client connects again and logs in again rather than go on anonymous ...
+    await status["reconnect"].next()
+    assert authentication.logins == ["local", "jwt", "jwt"]
+    assert client.access_token == "token-1" and not status["logout"].items
+    # ... and the call made meanwhile waited for that.
+    assert (await asyncio.wait_for(await during.next(), 10))["total"] == 0
+
+
 async def test_a_disconnect_by_the_server_reconnects_at_the_next_call(platform, clients, inbox) -> None:
     client = clients(platform.url)
     status = watch(client, inbox)
