@@ -3,7 +3,8 @@
 Register services on an `App`; each is served over REST and Socket.IO with one definition
 (`create_web_app`, `serve`), hooks wrap every call, and every change becomes an event that
 channels deliver. Adapters live in `cryptorobot.adapters`, authentication in
-`cryptorobot.auth`, schemas in `cryptorobot.schemas`, error classes in `cryptorobot.errors`.
+`cryptorobot.auth`, schemas in `cryptorobot.schemas`, error classes in `cryptorobot.errors`,
+the Python client of such servers in `cryptorobot.client`.
 `app.clock` (`cryptorobot.clock`) tells the wall time; `app.supervisor`
 (`cryptorobot.supervisor`) runs background work.
 """

@@ -3,6 +3,7 @@
 import cryptorobot
 import cryptorobot.adapters
 import cryptorobot.auth
+import cryptorobot.client
 import cryptorobot.errors
 import cryptorobot.schemas
 
@@ -27,6 +28,19 @@ def test_auth() -> None:
         "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations", "Strategy",
         "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
         "password_change", "resolve_secret", "revocation_store", "verify_password"]
+
+
+def test_client() -> None:
+    assert sorted(cryptorobot.client.__all__) == [
+        "CLIENT_EVENTS", "CONNECTION_EVENTS", "Client", "Service", "SyncClient", "SyncService", "stringify_query"]
+    assert cryptorobot.client.CLIENT_EVENTS == ("connect", "disconnect", "reconnect", "login", "logout")
+    public = {name for name in dir(cryptorobot.client.Client) if not name.startswith("_")}
+    assert public == {"access_token", "authenticate", "authentication", "close", "connect", "connected", "logout",
+                      "off", "on", "service", "sync", "transport"}
+    assert {name for name in dir(cryptorobot.client.SyncClient) if not name.startswith("_")} == public - {"sync"} | {"run"}
+    methods = {"call", "create", "find", "get", "off", "on", "patch", "remove", "update"}
+    assert {name for name in dir(cryptorobot.client.Service) if not name.startswith("_")} == methods
+    assert {name for name in dir(cryptorobot.client.SyncService) if not name.startswith("_")} == methods
 
 
 def test_schemas() -> None:
