@@ -210,6 +210,9 @@ class ExchangeAccounts:
     async def close(self) -> None:
         """Shutdown: write the paper journals, close every ccxt client and the storage."""
         clients, self._clients = [entry.client for entry in self._clients.values()], {}
-        await asyncio.gather(*(self.factory.release(client) for client in clients), return_exceptions=True)
-        await self.paper.close()
-        await self.markets.close()
+        # ccxt's close waits a quarter of a second (`timeout_on_exit`): close everything at once.
+        outcomes = await asyncio.gather(self.markets.close(), self.paper.close(),
+                                        *(self.factory.release(client) for client in clients), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, Exception):
+                log.error("closing the exchange accounts: %s", redactor.scrub(f"{type(outcome).__name__}: {outcome}"))
