@@ -26,20 +26,20 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INVALID_SYMBOL": (errors.BadRequest, "The exchange lists no such market; `suggestions` holds near symbols."),
     "INVALID_TIMEFRAME": (errors.BadRequest, "A timeframe that is neither stored nor derivable from a finer one."),
     "INVALID_ORDER": (errors.BadRequest, "An order the market refuses: type, side, amount, price or limits."),
+    "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
     "INSUFFICIENT_BALANCE": (errors.BadRequest, "Not enough free funds for the order."),
     "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
-    "EXCHANGE_NOT_AVAILABLE": (errors.Unavailable, "The exchange can not be reached right now: network, its 5xx "
-                                                   "answers, maintenance, rate limits (`reason` says which). Try again later."),
-    "EXCHANGE_ERROR": (errors.BadGateway, "The exchange refused the call for a reason of its own (`reason`: ccxt's "
-                                          "error class)."),
+    "ACCOUNT_INACTIVE": (errors.Conflict, "The exchange account is deactivated (`active: false`); patch it active "
+                                          "to use it."),
     "CREDENTIALS_REFUSED": (errors.Unprocessable, "The exchange refused the account's credentials: wrong key or "
                                                   "secret, missing permission, or an IP not on the key's list."),
     "CREDENTIALS_UNREADABLE": (errors.Unprocessable, "The account's stored credentials can not be decrypted with the "
                                                      "server's key (was `exchanges.credentials_key` changed?); "
                                                      "patch them in again."),
-    "ACCOUNT_INACTIVE": (errors.Conflict, "The exchange account is deactivated (`active: false`); patch it active "
-                                          "to use it."),
-    "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
+    "EXCHANGE_NOT_AVAILABLE": (errors.Unavailable, "The exchange can not be reached right now: network, its 5xx "
+                                                   "answers, maintenance, rate limits (`reason` says which). Try again later."),
+    "EXCHANGE_ERROR": (errors.BadGateway, "The exchange refused the call for a reason of its own (`reason`: ccxt's "
+                                          "error class)."),
 }
 """code -> (Feathers error class, what it means)."""
 
