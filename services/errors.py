@@ -8,7 +8,8 @@ JSON) whose `data.code` is one of `CODES`, with details beside it in `data`::
      "data": {"code": "INVALID_SYMBOL", "symbol": "BTC/USDX", "suggestions": ["BTC/USDT"]}}
 
 Engine errors (`engine.errors`) carry their code already; `translate_engine_errors`, an app
-error hook, turns them into these Feathers errors.
+error hook, turns them into these Feathers errors. `code_table()` is the table as Markdown
+(the README's copy is checked against it; `/openapi.json` carries it in its description).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from cryptorobot import errors
 from cryptorobot.hooks import HookContext
 from engine.errors import EngineError
 
-__all__ = ["CODES", "platform_error", "translate_engine_errors"]
+__all__ = ["CODES", "code_table", "platform_error", "translate_engine_errors"]
 
 CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INVALID_EXCHANGE": (errors.BadRequest, "No such exchange: a ccxt exchange id or `sim` (see `exchanges/catalogue`)."),
@@ -42,6 +43,13 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
                                           "error class)."),
 }
 """code -> (Feathers error class, what it means)."""
+
+
+def code_table() -> str:
+    """`CODES` as a Markdown table (`data.code`, status, meaning): the README's and the OpenAPI document's."""
+    rows = ["| `data.code` | status | meaning |", "| --- | --- | --- |"]
+    rows += [f"| `{code}` | {cls.code} {cls.__name__} | {meaning} |" for code, (cls, meaning) in CODES.items()]
+    return "\n".join(rows)
 
 
 def platform_error(code: str, message: str, **details: Any) -> errors.FeathersError:

@@ -59,6 +59,8 @@ from .service import (
 __all__ = ["ExchangeAccounts", "MarketStore", "PaperBooks", "accounts_of", "exchange_error", "register"]
 
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
+EXCHANGE_ERRORS = [409, 422, 502, 503]
+"""Statuses of `ACCOUNT_INACTIVE`, `CREDENTIALS_*`, `EXCHANGE_ERROR`, `EXCHANGE_NOT_AVAILABLE`."""
 
 
 def accounts_of(app: App) -> ExchangeAccounts:
@@ -92,7 +94,7 @@ def register(app: App) -> None:
                                 "prices). Custom methods `balance` (ccxt's balance structure) and `check` (the "
                                 "credentials tried against the exchange), also at `GET /exchanges/{id}/balance` and "
                                 "`GET /exchanges/{id}/check`.",
-                 "security": SIGNED_IN},
+                 "security": SIGNED_IN, "errors": EXCHANGE_ERRORS},
     })
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     rules = account_rules(box, settings.get("paper_balances") or DEFAULT_PAPER_BALANCES)
@@ -110,7 +112,8 @@ def register(app: App) -> None:
         path = f"exchanges/:exchangeId/{operation}"
         app.use(path, AccountOperation(run), {
             "methods": ["find"], "schemas": {"query": NoQuerySchema},
-            "docs": {"description": f"{what} The same as `{operation}` on `exchanges`.", "security": SIGNED_IN}})
+            "docs": {"description": f"{what} The same as `{operation}` on `exchanges`.", "security": SIGNED_IN,
+                     "errors": EXCHANGE_ERRORS}})
         app.service(path).hooks({"around": {"find": [signed_in]}, "before": {"find": [owner_only]}})
 
     app.use("exchanges/catalogue", CatalogueService(pages), {
@@ -125,6 +128,6 @@ def register(app: App) -> None:
         "docs": {"description": "The spot and perpetual markets of one exchange (`exchange` is required), in ccxt's "
                                 "market structure, loaded from the exchange once and kept in storage. An unknown "
                                 "`symbol` is a 400 with `data.code` `INVALID_SYMBOL` and `suggestions`.",
-                 "security": SIGNED_IN},
+                 "security": SIGNED_IN, "errors": [503]},
     })
     app.service("exchanges/markets").hooks({"around": {"find": [signed_in]}})

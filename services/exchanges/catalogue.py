@@ -71,6 +71,9 @@ class CatalogueService:
         self.records = MemoryService(id="id", paginate=dict(paginate))
         self._built: asyncio.Future[None] | None = None
 
+    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        return self.records.get_options(params)
+
     async def _ready(self) -> MemoryService:
         if self._built is None or self._built.get_loop() is not asyncio.get_running_loop():
             self._built = asyncio.ensure_future(self._build())

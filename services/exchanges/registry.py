@@ -188,19 +188,18 @@ class ExchangeAccounts:
 
     async def forget(self, account_id: Any) -> None:
         """Close the account's client / unload its paper book (they are made again on next use)."""
-        key = str(account_id)
-        current = self._clients.pop(key, None)
-        if current is not None:
-            self._retire(key, current.client)
-        await self.paper.unload(key)
+        await self.paper.unload(self._drop_client(account_id))
 
     async def discard(self, account_id: Any) -> None:
         """The account was removed: close its client, delete its paper journal."""
+        await self.paper.delete(self._drop_client(account_id))
+
+    def _drop_client(self, account_id: Any) -> str:
         key = str(account_id)
         current = self._clients.pop(key, None)
         if current is not None:
             self._retire(key, current.client)
-        await self.paper.delete(key)
+        return key
 
     def on_price(self, exchange_id: str, symbol: str, timestamp: int, bid: float | None, ask: float | None,
                  last: float | None) -> int:

@@ -65,6 +65,13 @@ class ExchangesService:
     def id(self) -> str:
         return self.store.id
 
+    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        """The adapter's options (pagination: what `/openapi.json` documents)."""
+        return self.store.get_options(params)
+
+    def allows_multi(self, method: str, params: Mapping[str, Any] | None = None) -> bool:
+        return self.store.allows_multi(method, params)
+
     async def setup(self, app: App, path: str) -> None:
         await self.store.setup(app, path)
         await self.accounts.markets.setup(app, f"{path}/markets")
@@ -118,6 +125,9 @@ class MarketsService:
 
     def __init__(self, markets: MarketStore) -> None:
         self.markets = markets
+
+    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
+        return self.markets.records.get_options(params)
 
     async def find(self, params: dict[str, Any]) -> Any:
         query = dict(params.get("query") or {})
