@@ -125,7 +125,9 @@ class ExchangeAccounts:
     async def balance(self, account_id: Any, *, owner: Any = None) -> dict[str, Any]:
         """ccxt's balance structure (`free`, `used`, `total` by currency, and each currency's
         `{free, used, total}`, `timestamp`, `datetime`), without the exchange's raw `info`."""
-        account = await self.account(account_id, owner=owner)
+        return await self._balance(await self.account(account_id, owner=owner))
+
+    async def _balance(self, account: Mapping[str, Any]) -> dict[str, Any]:
         exchange = await self.exchange_of(account)
         try:
             balance = await exchange.fetch_balance()
@@ -143,7 +145,7 @@ class ExchangeAccounts:
             await self.exchange_of(account)
             return {**answer, "message": "A paper account needs no credentials: the simulated exchange fills its "
                                          "orders at the exchange's prices."}
-        await self.balance(account_id, owner=owner)
+        await self._balance(account)
         return {**answer, "checkedAt": self.app.clock.now(),
                 "message": f"{account['exchange']} accepted the credentials"}
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from cryptorobot.adapters import AdapterService
 from cryptorobot.app import App
-from cryptorobot.errors import BadRequest
+from cryptorobot.errors import BadRequest, MethodNotAllowed
 from cryptorobot.hooks import HookContext
 from cryptorobot.schemas import VALIDATION_FAILED
 from services.errors import platform_error
@@ -100,13 +100,20 @@ class ExchangesService:
     async def remove(self, id: Any, params: dict[str, Any]) -> Any:
         return await self.store.remove(id, params)
 
-    async def balance(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    async def balance(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         """ccxt's balance structure of the account `data["id"]` (see `ExchangeAccounts.balance`)."""
-        return await self.accounts.balance(data["id"], owner=caller_scope(params))
+        return await self.accounts.balance(_account_id(data), owner=caller_scope(params))
 
-    async def check(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:
+    async def check(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         """The account's credentials tried against the exchange (see `ExchangeAccounts.check`)."""
-        return await self.accounts.check(data["id"], owner=caller_scope(params))
+        return await self.accounts.check(_account_id(data), owner=caller_scope(params))
+
+
+def _account_id(data: Any) -> Any:
+    """The `id` of a custom method's (validated) data: one account per call."""
+    if not isinstance(data, Mapping):
+        raise BadRequest("One account per call: send {\"id\": <account id>}")
+    return data["id"]
 
 
 class AccountOperation:
@@ -163,6 +170,9 @@ def account_rules(box: CredentialBox, paper_balances: Mapping[str, float]) -> Ca
     and the credentials sealed (the loaded data never reaches storage with a credential)."""
 
     async def account_rules_hook(context: HookContext) -> None:
+        if isinstance(context.data, list) or (context.method == "patch" and context.id is None):
+            word = "create" if context.method == "create" else "patch"
+            raise MethodNotAllowed(f"Can not {word} multiple entries")  # the adapter's answer, before any work
         data: dict[str, Any] = context.data
         current: dict[str, Any] = {}
         if context.method == "patch":

@@ -69,6 +69,20 @@ async def test_create_validation(platform: Platform, data: dict, errors: dict) -
     assert await platform.app.service("exchanges").find({"paginate": False}) == []
 
 
+@pytest.mark.parametrize(("method", "path", "body", "message"), [
+    ("POST", "/exchanges", [{"exchange": "sim"}], "Can not create multiple entries"),
+    ("PATCH", "/exchanges", {"label": "all"}, "Can not patch multiple entries"),
+    ("DELETE", "/exchanges", None, "Can not remove multiple entries"),
+    ("PUT", "/exchanges/1", {"exchange": "sim"}, "Method `update` is not supported by this endpoint."),
+])
+async def test_one_account_at_a_time(platform: Platform, method: str, path: str, body: object, message: str) -> None:
+    _, token = await platform.member("ann@example.com")
+    await new_account(platform, token, exchange="sim")
+    status, answer = await platform.request(method, path, json=body, token=token)
+    assert (status, answer["name"], answer["message"]) == (405, "MethodNotAllowed", message)
+    assert len(await platform.app.service("exchanges").find({"paginate": False})) == 1
+
+
 async def test_anonymous_callers_are_refused(platform: Platform) -> None:
     for method, path in [("GET", "/exchanges"), ("POST", "/exchanges"), ("GET", "/exchanges/1"),
                          ("PATCH", "/exchanges/1"), ("DELETE", "/exchanges/1"), ("GET", "/exchanges/1/balance"),
@@ -195,6 +209,9 @@ async def test_operations_validate_their_input(platform: Platform) -> None:
     status, body = await platform.request("POST", "/exchanges", json={}, token=token,
                                           headers={"X-Service-Method": "balance"})
     assert (status, body) == (400, invalid({"id": ["Missing data for required field."]}))
+    status, body = await platform.request("POST", "/exchanges", json=[{"id": account["_id"]}], token=token,
+                                          headers={"X-Service-Method": "check"})
+    assert (status, body["message"]) == (400, 'One account per call: send {"id": <account id>}')
     status, body = await platform.request("GET", f"/exchanges/{account['_id']}/balance?currency=BTC", token=token)
     assert (status, body["errors"]) == (400, {"currency": ["Unknown field."]})
 
