@@ -179,58 +179,68 @@ def account_rules(box: CredentialBox, paper_balances: Mapping[str, float]) -> Ca
             scope = caller_scope(context.params)
             current = await context.service.raw.store.get(context.id, {"query": {} if scope is None else
                                                                         {"userId": scope}})
-        errors: dict[str, list[str]] = {}
-        for name in CREATION_ONLY:
-            if current and name in data and data[name] != current.get(name):
-                errors[name] = ["Set at creation only: create another account instead."]
         exchange: str = data["exchange"] if "exchange" in data else current["exchange"]
-        paper = current["paper"] if current else data.get("paper", exchange == SIM)
-        sandbox = data.get("sandbox", current.get("sandbox", False))
-        if exchange == SIM and paper is False:
-            errors["paper"] = ["sim accounts are always paper."]
-            paper = True
-        if sandbox and (paper or exchange == SIM):
-            errors["sandbox"] = ["A paper account can not use a sandbox: choose one of paper and sandbox."]
-        elif sandbox and not has_sandbox(exchange):
-            errors["sandbox"] = [f"{exchange} has no test network (ccxt urls['test'])."]
-        if not paper and "paperBalances" in data:
-            errors.setdefault("paperBalances", ["Only paper accounts have paperBalances."])
+        paper = True if exchange == SIM else bool(current["paper"] if current else data.get("paper", False))
+        errors = _rule_errors(data, current, exchange, paper)
         given = {name: data.pop(name) for name in CREDENTIAL_FIELDS if name in data}
         credentials: dict[str, str] = {}
         if paper:
-            for name, value in given.items():
-                if value is not None:
-                    errors[name] = ["A paper account takes no credentials."]
+            errors.update({name: ["A paper account takes no credentials."] for name, value in given.items()
+                           if value is not None})
         elif given or not current:
-            unreadable = False
-            try:
-                credentials = box.open(current.get("sealedCredentials"))
-            except Unreadable:
-                unreadable = True
-            credentials = {name: value for name, value in {**credentials, **given}.items() if value is not None}
-            missing = [name for name in required_credentials(exchange) if not credentials.get(name)]
-            if missing and unreadable:
-                raise platform_error("CREDENTIALS_UNREADABLE", "The account's stored credentials can not be decrypted "
-                                     "with the server's key; patch all of them in again", accountId=context.id)
-            for name in missing:
-                errors[name] = [f"Required by {exchange} for live trading (ccxt requiredCredentials); or create "
-                                "a paper account."]
+            credentials = _merged_credentials(box, current, given, exchange, errors)
         if errors:
             raise BadRequest(VALIDATION_FAILED, errors=errors)
         if not current:
             name = "Simulated exchange" if exchange == SIM else describe(exchange).name
             data.setdefault("label", name if not paper or exchange == SIM else f"{name} (paper)")
-            data.update(paper=paper, sandbox=bool(sandbox))
-            data.setdefault("active", True)
+            data.update(paper=paper, sandbox=bool(data.get("sandbox")), active=data.get("active", True),
+                        credentials=[], apiKeyHint=None, credentialsUpdatedAt=None)
             if paper:
                 data.setdefault("paperBalances", dict(paper_balances))
-            data.update(credentials=[], apiKeyHint=None, credentialsUpdatedAt=None)
         if not paper and (given or not current):
             data.update(sealedCredentials=box.seal(credentials), credentials=sorted(credentials, key=_credential_order),
                         apiKeyHint=api_key_hint(credentials.get("apiKey")),
                         credentialsUpdatedAt=data.get("updatedAt") or context.app.clock.now())
 
     return account_rules_hook
+
+
+def _rule_errors(data: Mapping[str, Any], current: Mapping[str, Any], exchange: str, paper: bool) -> dict[str, list[str]]:
+    """Per-field messages for the rules on creation-only fields, `paper`, `sandbox` and `paperBalances`."""
+    errors: dict[str, list[str]] = {}
+    for name in CREATION_ONLY:
+        if current and name in data and data[name] != current.get(name):
+            errors[name] = ["Set at creation only: create another account instead."]
+    if exchange == SIM and data.get("paper") is False:
+        errors["paper"] = ["sim accounts are always paper."]
+    if data.get("sandbox", current.get("sandbox", False)):
+        if paper:
+            errors["sandbox"] = ["A paper account can not use a sandbox: choose one of paper and sandbox."]
+        elif not has_sandbox(exchange):
+            errors["sandbox"] = [f"{exchange} has no test network (ccxt urls['test'])."]
+    if not paper and "paperBalances" in data:
+        errors.setdefault("paperBalances", ["Only paper accounts have paperBalances."])
+    return errors
+
+
+def _merged_credentials(box: CredentialBox, current: Mapping[str, Any], given: Mapping[str, str | None],
+                        exchange: str, errors: dict[str, list[str]]) -> dict[str, str]:
+    """A live account's credentials after a create or patch (`None` removes one); a message in
+    `errors` for each required one missing. `CREDENTIALS_UNREADABLE` when the stored ones can't
+    be opened and the given ones are not complete."""
+    try:
+        stored = box.open(current.get("sealedCredentials"))
+    except Unreadable:
+        stored = None
+    credentials = {name: value for name, value in {**(stored or {}), **given}.items() if value is not None}
+    missing = [name for name in required_credentials(exchange) if not credentials.get(name)]
+    if missing and stored is None and current:
+        raise platform_error("CREDENTIALS_UNREADABLE", "The account's stored credentials can not be decrypted with "
+                             "the server's key; patch all of them in again", accountId=current["_id"])
+    for name in missing:
+        errors[name] = [f"Required by {exchange} for live trading (ccxt requiredCredentials); or create a paper account."]
+    return credentials
 
 
 def _credential_order(name: str) -> int:
