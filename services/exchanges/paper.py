@@ -16,6 +16,10 @@ Prices reach paper accounts through `on_price(exchange_id, symbol, timestamp, bi
 last)`, which the ticker feed calls for every price point: each loaded paper account on
 that exchange gets it (`SimExchange.on_price`, the matching engine's fill rules).
 `watched()` names the (exchange, symbol) pairs whose open orders wait for prices.
+
+A book unloaded (its account deactivated) or deleted stops journaling: a `SimExchange`
+someone kept from before goes on in memory but is no longer saved. Ask the registry for
+the exchange object at each use.
 """
 
 from __future__ import annotations
@@ -105,16 +109,25 @@ class PaperBooks:
 
     async def unload(self, key: str) -> None:
         """Write the account's queued journal and forget its book (its journal stays)."""
-        if self.books.pop(key, None) is not None:
+        if self._detach(key):
             await self.flush()
 
     async def delete(self, key: str) -> None:
         """Forget the account and delete its journal."""
-        self.books.pop(key, None)
+        self._detach(key)
         async with self._writing:
             self._pending = [row for row in self._pending if row["accountId"] != key]
             self._next_seq.pop(key, None)
             await self.journal.remove(None, {"query": {"accountId": key, "$select": ["_id"]}})
+
+    def _detach(self, key: str) -> bool:
+        """Forget the account's book and stop its journaling: whoever still holds the old
+        `SimExchange` can no longer write into the journal a new book is built from."""
+        book = self.books.pop(key, None)
+        if book is None:
+            return False
+        book.engine.journal = None
+        return True
 
     # -- prices and market time --------------------------------------------------------------
 

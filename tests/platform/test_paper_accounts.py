@@ -98,12 +98,15 @@ async def test_a_deactivated_paper_account_is_unloaded_and_comes_back_whole(plat
     _, token = await platform.member("ann@example.com")
     account = await new_account(platform, token, exchange="sim")
     accounts = accounts_of(platform.app)
-    before = await state(await trade_a_little(accounts, account["_id"]))
+    held = await trade_a_little(accounts, account["_id"])
+    before = await state(held)
     await platform.request("PATCH", f"/exchanges/{account['_id']}", json={"active": False}, token=token)
     assert str(account["_id"]) not in accounts.paper.books and accounts.paper.watched() == set()
     assert accounts.on_price("sim", "BTC/USDT", T0 + 5000, 70_000, 70_000, 70_000) == 0  # nothing loaded to fill
+    await held.create_order("ETH/USDT", "limit", "buy", 0.2, 2_400)  # someone kept the old object: not saved
     await platform.request("PATCH", f"/exchanges/{account['_id']}", json={"active": True}, token=token)
-    assert await state(await accounts.exchange(account["_id"])) == before
+    again = await accounts.exchange(account["_id"])
+    assert again is not held and await state(again) == before
 
 
 async def test_journal_records_are_written_in_order_and_in_batches(platform: Platform) -> None:
