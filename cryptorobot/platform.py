@@ -22,18 +22,24 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, candles, health, users
-    from services.errors import translate_engine_errors
+    from services import api_keys, candles, exchanges, health, users
+    from services.errors import code_table, translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    openapi = config.get("openapi")
+    if openapi is None or openapi is True or (isinstance(openapi, dict) and not openapi.get("description")):
+        config["openapi"] = {**(openapi if isinstance(openapi, dict) else {}),
+                             "description": "Platform errors keep Feathers' shape and add a machine code in "
+                                            "`data.code`, with details beside it:\n\n" + code_table()}
     app = App(config, clock=clock)
     app.hooks({"error": {"all": [translate_engine_errors]}})
     health.register(app)
     users.register(app)
     api_keys.register(app)
     candles.register(app)
+    exchanges.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app

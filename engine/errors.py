@@ -9,13 +9,20 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── InvalidOrder           INVALID_ORDER           bad type/side/amount/price, below limits
     ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
-    ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
+    ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached (network, 5xx, rate limit)
+    ├── CredentialsRefused     CREDENTIALS_REFUSED     the exchange refused the account's credentials
+    ├── ExchangeRefused        EXCHANGE_ERROR          the exchange refused a call for another reason
     └── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
 
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
 `ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
-`ccxt.ExchangeNotAvailable`), so code written against ccxt catches the simulated
-exchange's errors unchanged.
+`ccxt.ExchangeNotAvailable`, `ccxt.AuthenticationError`, `ccxt.ExchangeError`), so code
+written against ccxt catches the simulated exchange's errors unchanged.
+
+`from_ccxt_error(failure, exchange)` goes the other way: what a real exchange answered
+through ccxt, as one of these, with a message of our own. ccxt's messages are never
+passed on: they carry request URLs (query strings with signatures, and on some exchanges
+the API key) and the exchange's raw answer.
 """
 
 from __future__ import annotations
@@ -25,8 +32,8 @@ from typing import Any
 import ccxt
 
 __all__ = [
-    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidData", "InvalidOrder", "InvalidSymbol",
-    "InvalidTimeframe", "OrderNotFound",
+    "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
+    "InvalidOrder", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "from_ccxt_error",
 ]
 
 
@@ -65,5 +72,60 @@ class ExchangeNotAvailable(EngineError, ccxt.ExchangeNotAvailable):
     code = "EXCHANGE_NOT_AVAILABLE"
 
 
+class CredentialsRefused(EngineError, ccxt.AuthenticationError):
+    code = "CREDENTIALS_REFUSED"
+
+
+class ExchangeRefused(EngineError, ccxt.ExchangeError):
+    code = "EXCHANGE_ERROR"
+
+
 class InvalidData(EngineError):
     code = "INVALID_DATA"
+
+
+_NOT_AVAILABLE: tuple[tuple[type[Exception], str], ...] = (
+    (ccxt.RateLimitExceeded, "is limiting the rate of requests"),
+    (ccxt.DDoSProtection, "is limiting the rate of requests"),
+    (ccxt.OnMaintenance, "is under maintenance"),
+    (ccxt.RequestTimeout, "did not answer in time"),
+    (ccxt.InvalidNonce, "refused the request's timestamp or nonce (is the server's clock right?)"),
+    (ccxt.NetworkError, "can not be reached"),
+)
+
+
+def from_ccxt_error(failure: BaseException, exchange: str) -> EngineError:
+    """The engine error for an exception a ccxt call on `exchange` raised.
+
+    `details` always hold `exchange` and `reason` (the ccxt class name, e.g.
+    `"AuthenticationError"`, or the exception's class for a failure outside ccxt). Rules:
+    an `EngineError` (the simulated exchange's) is returned as it is; ccxt's
+    `AuthenticationError` family becomes `CredentialsRefused`; `InsufficientFunds`,
+    `OrderNotFound`, `InvalidOrder` and `BadSymbol` their trading errors; `NetworkError`
+    and its family (timeouts, rate limits, maintenance, nonces), `BadResponse` and any
+    exception outside ccxt (a dropped connection, a closed session) `ExchangeNotAvailable`;
+    every other ccxt error `ExchangeRefused`.
+    """
+    if isinstance(failure, EngineError):
+        return failure
+    details: dict[str, Any] = {"exchange": exchange, "reason": type(failure).__name__}
+    if isinstance(failure, ccxt.AuthenticationError):
+        return CredentialsRefused(f"{exchange} refused the account's credentials", **details)
+    if isinstance(failure, ccxt.InsufficientFunds):
+        return InsufficientBalance(f"{exchange}: not enough free funds for the order", **details)
+    if isinstance(failure, ccxt.OrderNotFound):
+        return OrderNotFound(f"{exchange} has no such order", **details)
+    if isinstance(failure, ccxt.InvalidOrder):
+        return InvalidOrder(f"{exchange} refused the order", **details)
+    if isinstance(failure, ccxt.BadSymbol):
+        return InvalidSymbol(f"{exchange} lists no such market", suggestions=[], **details)
+    if isinstance(failure, ccxt.ExchangeClosedByUser):
+        return ExchangeNotAvailable(f"{exchange}: the connection was closed (the account changed); try again", **details)
+    if isinstance(failure, ccxt.ExchangeError):
+        return ExchangeRefused(f"{exchange} refused the call", **details)
+    for kind, what in _NOT_AVAILABLE:
+        if isinstance(failure, kind):
+            return ExchangeNotAvailable(f"{exchange} {what}", **details)
+    if isinstance(failure, ccxt.BaseError) and not isinstance(failure, ccxt.OperationFailed):
+        return ExchangeRefused(f"{exchange} refused the call", **details)
+    return ExchangeNotAvailable(f"{exchange} can not be reached", **details)

@@ -28,7 +28,8 @@ async def test_the_platforms_data_directory_is_private(tmp_path: Path, serve: An
     finally:
         os.umask(previous)
     assert {path.name: oct(mode(path)) for path in sorted(data.iterdir())} == {
-        name: oct(0o600) for name in ("cryptorobot.db", "cryptorobot.db-shm", "cryptorobot.db-wal", "jwt-secret")}
+        name: oct(0o600)
+        for name in ("credentials-key", "cryptorobot.db", "cryptorobot.db-shm", "cryptorobot.db-wal", "jwt-secret")}
     assert (mode(data), mode(data.parent)) == (0o700, 0o700)
 
 

@@ -7,7 +7,7 @@ the documented response schema. Valid (positive) and invalid (negative) cases, b
 `POSITIVE`/`NEGATIVE` per operation so each run stays well under a minute. Two apps:
 
 * the sample app (memory and SQLite services with every schema kind), anonymous;
-* the platform (`create_app`: health, users, api-keys, authentication; SQLite storage), with
+* the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges; SQLite storage), with
   a signed-up user's bearer token on every request, so the generated cases get past
   authentication and reach the schemas, the owner restriction and the adapter.
 """
@@ -117,6 +117,9 @@ class Member:
         response = requests.post(f"{url}/api-keys", json={"name": "fuzz"}, headers=self.headers, timeout=10)
         assert response.status_code == 201, response.text
         self.key = response.json()
+        response = requests.post(f"{url}/exchanges", json={"exchange": "sim"}, headers=self.headers, timeout=10)
+        assert response.status_code == 201, response.text
+        self.account = response.json()
 
 
 @pytest.fixture(scope="module")
@@ -202,12 +205,16 @@ def test_fuzz_the_platform_with_a_signed_up_user(platform_server: LiveServer, ca
             return [member.user["_id"]]  # deleting oneself would end the token: 404s only
         if operation.path == "/api-keys/{id}":
             return [member.key["_id"]]
+        if operation.path == "/exchanges/{id}" and operation.method.upper() != "DELETE":
+            return [member.account["_id"]]
         return []
 
     count, statuses = fuzz(platform_server.url, ids_for=ids_for, headers=member.headers)
     # health find; users find/get/create/patch/remove; api-keys find/get/create/remove;
-    # authentication create/remove; candles find; candles/series find
-    assert count == 14
+    # authentication create/remove; candles find; candles/series find; exchanges
+    # find/get/create+balance+check/patch/remove, exchanges/{id}/balance and /check find,
+    # exchanges/catalogue find/get, exchanges/markets find
+    assert count == 24
     assert {200, 201, 400, 404} <= set(statuses)
     # The token stayed good: the cases got past authentication, not only 401s.
     response = requests.get(f"{platform_server.url}/users", headers=member.headers, timeout=10)

@@ -9,7 +9,9 @@ operator, written the way the REST transport reads them: `age[$gt]`, `type[$in][
 adapter paginates) and errors in Feathers' shape. apispec's marshmallow plugin converts
 the schemas. The security schemes are the ones the app's authentication declared
 (`app.security_schemes`, filled by `cryptorobot.auth`); any one of them, or none, is
-accepted unless a service's `docs` say otherwise.
+accepted unless a service's `docs` say otherwise. A service's `docs` may also name error
+statuses its operations answer beyond the usual ones (`"errors": [409, 503]`, keys of
+`ERROR_RESPONSES`).
 """
 
 from __future__ import annotations
@@ -48,6 +50,8 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     422: ("Unprocessable", "Well-formed data the service can not act on."),
     429: ("TooManyRequests", "Rate limit exceeded."),
     500: ("GeneralError", "Unexpected server error (no details are revealed)."),
+    502: ("BadGateway", "A service this one relies on answered with an error."),
+    503: ("Unavailable", "A service this one relies on can not be reached right now; try again later."),
 }
 _READ_ERRORS = (400, 401, 403, 404, 405, 429, 500)
 _WRITE_ERRORS = (400, 401, 403, 404, 405, 409, 413, 422, 429, 500)
@@ -76,6 +80,10 @@ _SUMMARIES = {
     "removeMany": "Remove the {name} records matching the query",
 }
 _ORDER = ("get", "post", "put", "patch", "delete")
+
+
+def _with(codes: tuple[int, ...], extra: tuple[int, ...]) -> tuple[int, ...]:
+    return tuple(sorted({*codes, *extra}))
 
 
 def _error_refs(codes: tuple[int, ...]) -> dict[str, Any]:
@@ -202,6 +210,10 @@ class _Builder:
             tag_entry["description"] = str(proxy.docs["description"])
         self.tags.append(tag_entry)
         security = proxy.docs.get("security")
+        extra_errors = tuple(int(code) for code in proxy.docs.get("errors") or ())
+        unknown = [code for code in extra_errors if code not in ERROR_RESPONSES]
+        if unknown:
+            raise ValueError(f"docs of '{proxy.path}' name error statuses with no response: {unknown}")
 
         placeholders = [segment[1:] for segment in proxy.path.split("/") if segment.startswith(":")]
         collection = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in proxy.path.split("/"))
@@ -221,7 +233,7 @@ class _Builder:
         for method in proxy.methods:
             if method not in STANDARD_METHODS or method == "create":
                 continue  # create and the custom methods share POST (below)
-            errors = _WRITE_ERRORS if method in ("update", "patch") else _READ_ERRORS
+            errors = _with(_WRITE_ERRORS if method in ("update", "patch") else _READ_ERRORS, extra_errors)
             if method == "find":
                 collection_ops["get"] = self.operation(
                     method, name, tag, security, parameters=find_parameters,
@@ -236,7 +248,7 @@ class _Builder:
                     method + "Many", name, tag, security, parameters=[*query["conditions"], *query["select"]],
                     body=body, responses=self.responses(200, "The changed records.",
                                                         {"type": "array", "items": result}, errors))
-        post = self.post_operation(proxy, name, tag, result, query["select"], security)
+        post = self.post_operation(proxy, name, tag, result, query["select"], security, extra_errors)
         if post is not None:
             collection_ops["post"] = post
         for location, ops in ((collection, collection_ops), (item, item_ops)):
@@ -304,7 +316,8 @@ class _Builder:
         return {"required": method in ("create", "update", "patch"), "content": {JSON: {"schema": content}}}
 
     def post_operation(self, proxy: ServiceProxy, name: str, tag: str, result: dict[str, Any],
-                       select: list[dict[str, Any]], security: Any) -> dict[str, Any] | None:
+                       select: list[dict[str, Any]], security: Any,
+                       extra_errors: tuple[int, ...] = ()) -> dict[str, Any] | None:
         """`create` and the custom methods: one POST, told apart by `X-Service-Method`."""
         custom = [method for method in proxy.methods if method not in STANDARD_METHODS]
         has_create = "create" in proxy.methods
@@ -328,7 +341,7 @@ class _Builder:
             })
             bodies += [self.body(proxy, method, name, many=False)["content"][JSON]["schema"] for method in custom]
             responses.update(self.responses(200, "The custom method's result.", {}, ()))
-        responses.update(_error_refs(_WRITE_ERRORS))
+        responses.update(_error_refs(_with(_WRITE_ERRORS, extra_errors)))
         op = self.operation("create" if has_create else "call", name, tag, security, parameters=parameters,
                             responses=responses, body={"required": has_create and not custom, "content": {
                                 JSON: {"schema": bodies[0] if len(bodies) == 1 else {"anyOf": bodies}}}})

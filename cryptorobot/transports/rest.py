@@ -60,7 +60,8 @@ class RestTransport:
         self.max_body_size = max_body_size
 
     def attach(self, web_app: web.Application) -> None:
-        web_app.router.add_route("*", "/{tail:.*}", self.handle)
+        # `[\s\S]`, not `.`: a path with an encoded newline (`/users/a%0Ab`) is still ours (a JSON 404).
+        web_app.router.add_route("*", r"/{tail:[\s\S]*}", self.handle)
 
     def _cors_headers(self, request: web.Request) -> dict[str, str]:
         return self.cors.headers(request.headers.get("Origin"))

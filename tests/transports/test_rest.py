@@ -248,7 +248,7 @@ async def test_unknown_path_is_a_koa_style_404(client, path) -> None:
 
 async def test_ids_are_percent_decoded_per_segment(client) -> None:
     for raw, expected in (("a%20b", "a b"), ("a%2Fb", "a/b"), ("caf%C3%A9", "café"), ("a+b", "a+b"),
-                          ("-_.~", "-_.~")):
+                          ("-_.~", "-_.~"), ("a%0Ab", "a\nb")):
         response = await client.get(f"/echo/{raw}")
         assert response.status == 200, raw
         assert (await json_of(response))["id"] == expected
