@@ -29,12 +29,14 @@ log = logging.getLogger("cryptorobot.events")
 
 @dataclass
 class Delivery:
-    """One payload for a set of rooms and/or individual connections."""
+    """One payload for a set of rooms and/or individual connections; `local`: for this
+    process's sockets only (a Redis manager does not carry it to the others)."""
 
     payload: Any
     rooms: list[str] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
     skip: list[Connection] = field(default_factory=list)
+    local: bool = False
 
 
 class RealtimeTransport(Protocol):
@@ -149,6 +151,9 @@ class EventPublisher:
         if not channels:
             return
         deliveries = plan_deliveries(channels, _default_payload(data, context))
+        if service.local_events:
+            for delivery in deliveries:
+                delivery.local = True
         name = f"{service.path} {event}"
         for transport in self.transports:
             await transport.deliver(name, deliveries)

@@ -22,7 +22,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, candles, health, users
+    from services import api_keys, candles, health, market_data, tickers, users
     from services.errors import translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
@@ -34,6 +34,8 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     users.register(app)
     api_keys.register(app)
     candles.register(app)
+    market_data.register(app)
+    tickers.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app

@@ -229,4 +229,5 @@ class SocketIOTransport:
                 continue
             skip = [c.sid for c in delivery.skip if c.transport is self] or None
             # A 1-tuple: python-socketio would send no argument at all for a bare None.
-            await self.sio.emit(event_name, (delivery.payload,), to=targets, skip_sid=skip, namespace=NAMESPACE)
+            await self.sio.emit(event_name, (delivery.payload,), to=targets, skip_sid=skip, namespace=NAMESPACE,
+                                ignore_queue=delivery.local)

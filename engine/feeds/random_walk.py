@@ -29,9 +29,10 @@ YEAR_SECONDS = 365 * 86_400
 class RandomWalk:
     """The seeded walk of `symbol` from `start_price`; see the module documentation.
 
-    `step()` advances it one step and returns the (rounded) price; `events()` yields a point
-    per step every `interval` seconds of `clock`. `steps` and `level` are its state: the
-    walk carries on from them when `events()` is iterated again (a restarted feed).
+    `step()` advances it one step and returns the (rounded) price; `events()` yields the
+    current price, then a point per step every `interval` seconds of `clock`. `steps` and
+    `level` are its state: the walk carries on from them when `events()` is iterated again
+    (a restarted feed).
     """
 
     def __init__(self, symbol: str, start_price: float, *, seed: int = 0, interval: float = 1.0,
@@ -62,9 +63,10 @@ class RandomWalk:
         return self.price
 
     async def events(self) -> AsyncIterator[PricePoint]:
-        """A point per step, every `interval` seconds, forever."""
+        """The current price at once, then a point per step every `interval` seconds, forever."""
         pacer = Pacer(self.clock, self.interval)
+        price = self.price
         while True:
             await pacer.wait()
-            price = self.step()
             yield PricePoint(self.symbol, self.clock.now_ms(), price, price, price)
+            price = self.step()

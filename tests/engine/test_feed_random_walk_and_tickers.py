@@ -52,9 +52,10 @@ async def test_points_come_every_interval_on_the_clock_and_carry_its_time() -> N
     points = await take(walker.events(), 5)
     assert clock.sleeps == [0.5] * 4
     assert [point.timestamp for point in points] == [START + 500 * i for i in range(5)]
+    assert points[0].last == 60_000.0 and walker.steps == 4
     assert all(p.bid == p.ask == p.last and not p.continuous and p.ticker is None for p in points)
-    again = await take(walker.events(), 1)  # a restarted feed carries on from the walk's state
-    assert walker.steps == 6 and again[0].last == walker.price
+    again = await take(walker.events(), 2)  # a restarted feed carries on from the walk's state
+    assert [point.last for point in again] == [points[-1].last, walker.price] and walker.steps == 5
 
 
 def point(timestamp: int, price: float) -> PricePoint:
