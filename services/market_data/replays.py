@@ -21,6 +21,7 @@ from typing import Any
 
 from cryptorobot import App
 from cryptorobot.adapters import AdapterService
+from cryptorobot.errors import Conflict, NotFound
 from cryptorobot.schemas import QuerySchema, Schema, fields, set_timestamps
 from cryptorobot.storage import persisted
 from engine.feeds import ReplayMarket, ReplayPosition
@@ -85,7 +86,10 @@ class ReplayPositions:
         if saved is not None and all(saved.get(name) == value for name, value in record.items()):
             return
         service = self.app.service(REPLAYS_PATH)
-        stored = await (service.patch(id, record) if saved is not None else service.create({"_id": id, **record}))
+        try:  # an upsert: a save cut short (at shutdown) may have stored what it did not record
+            stored = await (service.patch(id, record) if saved is not None else service.create({"_id": id, **record}))
+        except (Conflict, NotFound):
+            stored = await (service.create({"_id": id, **record}) if saved is not None else service.patch(id, record))
         self._saved[id] = stored
 
 

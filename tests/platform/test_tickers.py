@@ -20,6 +20,7 @@ from ticker_support import (
     PATCHED,
     next_ticker,
     of,
+    one_of_each,
     store_series,
     subscribe,
     ticker_settings,
@@ -173,8 +174,7 @@ async def test_subscribe_and_unsubscribe_change_one_socket_only(make_platform: A
         await socket_login(socket, email)
     ack = await subscribe(mine, "sim", "SOL/USDT", "btc-usdt")
     assert ack[0] is None and (ack[1]["exchange"], ack[1]["symbols"]) == ("sim", ["BTC/USDT", "SOL/USDT"])
-    await next_ticker(mine, of("BTC/USDT"))
-    await next_ticker(mine, of("SOL/USDT"))
+    await one_of_each(mine, "BTC/USDT", "SOL/USDT")
     ack = await subscribe(mine, "sim", "SOL/USDT", method="unsubscribe")
     assert ack == (None, {"exchange": "sim", "symbols": ["BTC/USDT"], "tickers": []})
     clock.advance(1.0)

@@ -59,6 +59,18 @@ async def next_ticker(socket: SocketClient, matches: Callable[[dict[str, Any]], 
     return (await tickers_until(socket, matches, timeout))[-1]
 
 
+async def one_of_each(socket: SocketClient, *symbols: str) -> dict[str, dict[str, Any]]:
+    """Take events until a ticker of each symbol came; the first of each."""
+    seen: dict[str, dict[str, Any]] = {}
+
+    def complete(ticker: dict[str, Any]) -> bool:
+        seen.setdefault(ticker["symbol"], ticker)
+        return set(symbols) <= set(seen)
+
+    await tickers_until(socket, complete)
+    return seen
+
+
 def of(symbol: str) -> Callable[[dict[str, Any]], bool]:
     return lambda ticker: ticker["symbol"] == symbol
 
