@@ -94,8 +94,7 @@ class App:
 
     def use(self, path: str, service: Any, options: Mapping[str, Any] | None = None) -> ServiceProxy:
         """Register `service` at `path`; options: `methods`, `events`, `route_params`,
-        `schemas` (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI),
-        `local_events` (its events reach this process's sockets only, Redis or not)."""
+        `schemas` (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI)."""
         location = strip_path(path)
         if not location:
             raise ValueError("a service path can not be empty")

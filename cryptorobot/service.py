@@ -74,9 +74,6 @@ class ServiceProxy:
         self.publishable_events: tuple[str, ...] = tuple(
             options.get("service_events") or (*STANDARD_EVENTS, *custom_events))
         self.route_params: dict[str, Any] = dict(options.get("route_params") or {})
-        self.local_events = bool(options.get("local_events"))
-        """Events reach this process's sockets only, even with a Redis manager: for events
-        every process produces for its own sockets (each process runs its own price feeds)."""
         self.hook_registry = HookRegistry()
         self.publishers: dict[str | None, Callable[..., Any]] = {}
         self.listeners = Listeners(self._spawn_listener)

@@ -9,7 +9,11 @@ they subscribe to, coalesced to `tickers.rate` events per symbol per second.
 
 from __future__ import annotations
 
+from typing import Any
+
 from cryptorobot import App
+from cryptorobot.events import Delivery
+from services.market_data import MarketKey
 
 from .audience import TickerAudience, ticker_room
 from .coalescing import TickerCoalescer
@@ -37,8 +41,15 @@ def register(app: App) -> TickerAudience:
 
     hub = market_data(app)
     settings = hub.settings
-    coalescer = TickerCoalescer(app.clock, settings.rate,
-                                lambda ticker: app.service(TICKER_PATH).emit("patched", ticker))
+    event = f"{TICKER_PATH} patched"
+
+    async def send(key: MarketKey, ticker: dict[str, Any]) -> None:
+        # Straight to the transports: the coalescer is the only buffer, and each process
+        # sends the tickers of its own feeds to its own sockets (local, Redis or not).
+        await app.events.deliver(event, [Delivery(ticker, rooms=[ticker_room(key)], local=True)])
+
+    coalescer: TickerCoalescer[MarketKey] = TickerCoalescer(app.clock, settings.rate, send,
+                                lambda work: app.supervisor.spawn(work, name="ticker delivery"))
     audience = TickerAudience(app, hub, coalescer, watchlist_loader(app), settings.max_subscriptions)
     app.set(AUDIENCE, audience)
     use_ticker_service(app, hub, audience)

@@ -47,7 +47,7 @@ class TickerAudience:
     """See the module documentation. `load_watchlist(user_id)` gives the `(reason, key)`
     pairs of a user's watchlist."""
 
-    def __init__(self, app: App, hub: MarketDataHub, coalescer: TickerCoalescer, load_watchlist: WatchlistLoader,
+    def __init__(self, app: App, hub: MarketDataHub, coalescer: TickerCoalescer[MarketKey], load_watchlist: WatchlistLoader,
                  max_subscriptions: int = 200) -> None:
         self.app = app
         self.hub = hub

@@ -26,7 +26,10 @@ every signed-in user:
 
 `exchanges/ticker patched` goes to the market's room only, coalesced: at most `tickers.rate`
 events per symbol per second per socket (2 by default), the latest ticker each time, one
-frame per room; this process's sockets only (each process runs its own feeds).
+frame per room; this process's sockets only (each process runs its own feeds). These events
+are sent by the coalescer itself (`TickerCoalescer`, `EventPublisher.deliver`): no publisher
+or in-process `on("patched")` listener sees them; code that wants prices listens to the hub
+(`services.market_data`).
 """
 
 from __future__ import annotations
@@ -43,7 +46,7 @@ from cryptorobot.schemas import QuerySchema, Schema, fields
 from hooks import authenticate
 from services.market_data import MarketDataHub, MarketKey
 
-from .audience import TickerAudience, ticker_room
+from .audience import TickerAudience
 
 __all__ = ["TICKER_PATH", "TickerService", "use_ticker_service"]
 
@@ -154,7 +157,7 @@ def use_ticker_service(app: App, hub: MarketDataHub, audience: TickerAudience) -
     service = TickerService(hub, audience, app.get("paginate") or {"default": 25, "max": 100})
     app.use(TICKER_PATH, service, {
         "methods": ["find", "get", "subscribe", "unsubscribe"],
-        "local_events": True,
+        "events": ["patched"],
         "schemas": {"query": TickerQuerySchema, "result": TickerResultSchema, "subscribe": SubscribeSchema,
                     "unsubscribe": SubscribeSchema},
         "docs": {"description": "The latest ticker per (exchange, symbol) in ccxt's shape. `get` takes "
@@ -164,8 +167,4 @@ def use_ticker_service(app: App, hub: MarketDataHub, audience: TickerAudience) -
                                 "symbol per second. An unknown symbol is a 400 with `data.code` `INVALID_SYMBOL`.",
                  "security": [{"bearerAuth": []}, {"apiKey": []}]},
     })
-    signed_in = authenticate("jwt", "api-key")
-    proxy = app.service(TICKER_PATH)
-    proxy.hooks({"around": {"all": [signed_in]}})
-    proxy.publish("patched", lambda ticker, context: app.channel(
-        ticker_room(MarketKey(ticker["exchange"], ticker["symbol"]))))
+    app.service(TICKER_PATH).hooks({"around": {"all": [authenticate("jwt", "api-key")]}})
