@@ -448,16 +448,6 @@ class MarketDataHub:
                     del feed.candles[text]
         self.release(listener.key)
 
-    def status(self) -> list[dict[str, Any]]:
-        """Every known feed: id, running, references, kind, and a replay's position."""
-        rows = []
-        for key, feed in sorted(self._feeds.items()):
-            source = feed.source
-            rows.append({"_id": key.id, "running": feed.running, "references": feed.refs, "pinned": feed.pinned,
-                         "kind": type(source).__name__ if source is not None else None,
-                         "position": source.position.to_json() if isinstance(source, ReplayMarket) else None})
-        return rows
-
 
 def _ratio(source: ReplayMarket, text: str) -> int:
     """Most candles of the replay's timeframe in one `text` candle."""

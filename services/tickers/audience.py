@@ -127,14 +127,6 @@ class TickerAudience:
     def subscriptions(self, connection: Connection) -> set[MarketKey]:
         return set(self._subscribed.get(connection, ()))
 
-    def joined(self, connection: Connection) -> set[MarketKey]:
-        """The markets whose tickers the socket receives."""
-        return set(self._joined.get(connection, ()))
-
-    def members(self, key: MarketKey) -> int:
-        """Sockets in the market's room."""
-        return self._members.get(key, 0)
-
     def on_ticker(self, key: MarketKey, ticker: dict[str, Any]) -> None:
         """A new ticker from the hub: coalesced and sent when its room has sockets."""
         if key in self._members:
