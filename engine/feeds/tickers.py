@@ -11,7 +11,9 @@ can not tell (`bidVolume`, `askVolume`, `vwap`, `previousClose`, `quoteVolume`,
 
 The window is kept in 1440 one-minute slots (of a 24-hour window), so memory and time per
 point stay constant whatever the point rate; the window's edge is therefore exact to the
-slot: it holds the points of the current minute and the 1439 before it.
+slot: it holds the points of the current minute and the 1439 before it. A replay stamps a
+candle's points with its open, so with candles of a day or more the window holds the
+current candle's points only (and `baseVolume` is 0 until its close).
 """
 
 from __future__ import annotations

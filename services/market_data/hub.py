@@ -186,7 +186,11 @@ class MarketDataHub:
     async def start(self) -> None:
         """Find the stored `sim` series, load the saved replay positions, start the replays
         (with `autostart`) and the periodic save."""
-        replayed = await self.sources.load_sim_series()
+        try:
+            replayed = await self.sources.load_sim_series()
+        except Exception:  # a candle store that can not be read costs the replays, not the server
+            log.exception("the stored sim series can not be listed: no replay markets")
+            replayed = []
         self._saved = await self.positions.load()
         if self.settings.replay_autostart:
             for series in replayed:
