@@ -4,6 +4,7 @@
 publishers and transport sends one event at a time on a single worker task: events reach
 clients in the order the calls finished, a slow client never delays the caller, and
 `drain()` (run at teardown) makes sure nothing queued is lost on a clean shutdown.
+`deliver()` skips the queue for senders that pace their own events.
 """
 
 from __future__ import annotations
@@ -29,12 +30,14 @@ log = logging.getLogger("cryptorobot.events")
 
 @dataclass
 class Delivery:
-    """One payload for a set of rooms and/or individual connections."""
+    """One payload for a set of rooms and/or individual connections; `local`: for this
+    process's sockets only (a Redis manager does not carry it to the others)."""
 
     payload: Any
     rooms: list[str] = field(default_factory=list)
     connections: list[Connection] = field(default_factory=list)
     skip: list[Connection] = field(default_factory=list)
+    local: bool = False
 
 
 class RealtimeTransport(Protocol):
@@ -152,6 +155,14 @@ class EventPublisher:
         name = f"{service.path} {event}"
         for transport in self.transports:
             await transport.deliver(name, deliveries)
+
+    async def deliver(self, event_name: str, deliveries: list[Delivery]) -> None:
+        """Hand `deliveries` of `event_name` (`"<path> <event>"`) to every real-time transport
+        now, outside the queue and the publishers: for events whose sender keeps its own order
+        and rate (coalesced tickers), so that nothing waits in the queue behind them or piles
+        up in it when sockets are slower than the events."""
+        for transport in self.transports:
+            await transport.deliver(event_name, deliveries)
 
     async def drain(self) -> None:
         """Wait until every queued event has been handed to the transports."""

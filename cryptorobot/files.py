@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-__all__ = ["DIRECTORY_MODE", "FILE_MODE", "private_directory", "private_file", "private_umask", "restrict"]
+__all__ = ["DIRECTORY_MODE", "FILE_MODE", "private_database", "private_directory", "private_file", "private_umask", "restrict"]
 
 DIRECTORY_MODE = 0o700
 FILE_MODE = 0o600
@@ -47,6 +47,16 @@ def private_file(path: str | os.PathLike[str]) -> Path:
         restrict(file)
     else:
         os.close(descriptor)
+    return file
+
+
+def private_database(path: str | os.PathLike[str]) -> Path:
+    """A SQLite database file and its journals (`-wal`, `-shm`, `-journal`) for the server's
+    user only: the file created 0600 before SQLite opens it (SQLite gives its journals the
+    database's mode), journals an older version left readable taken back to 0600."""
+    file = private_file(path)
+    for companion in ("-wal", "-shm", "-journal"):
+        restrict(f"{file}{companion}")
     return file
 
 

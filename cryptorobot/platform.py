@@ -22,7 +22,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, candles, exchanges, health, users
+    from services import api_keys, candles, exchanges, health, market_data, tickers, users
     from services.errors import code_table, translate_engine_errors
 
     config = dict(settings) if settings is not None else load_config()
@@ -40,6 +40,8 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     api_keys.register(app)
     candles.register(app)
     exchanges.register(app)
+    market_data.register(app)
+    tickers.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app

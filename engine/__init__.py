@@ -8,6 +8,7 @@ Markets and precision (`markets`, `precision`, `sim_markets`), an account's bala
 (`ledger`) and positions (`positions`), the one matching engine that paper accounts and
 backtests share (`matching`, its orders and trades in `orders`), saving and rebuilding an
 account (`journal`), and the simulated exchange in ccxt's unified shape (`sim_exchange`).
+Price feeds (replay markets, random walks, live ccxt.pro tickers) are `engine.feeds`.
 """
 
 from .journal import replay, restore, snapshot

@@ -133,7 +133,7 @@ from .orders import NAN, Order, Trade
 from .positions import Position
 from .precision import TICK_SIZE, Precision
 
-__all__ = ["Journal", "MatchingEngine", "next_touch"]
+__all__ = ["Journal", "MatchingEngine", "bar_path", "next_touch"]
 
 Journal = Callable[[dict[str, Any]], None]
 """Receives each state change as a JSON-able record."""
@@ -403,10 +403,7 @@ class MatchingEngine:
         if low > book.down and high < book.up:
             book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
             return 0
-        if high - open < open - low:
-            near, far = high, low
-        else:
-            near, far = low, high
+        near, far = bar_extremes(open, high, low)
         return (self._bar_point(book, timestamp, open, False) + self._bar_point(book, timestamp, near, True)
                 + self._bar_point(book, timestamp, far, True) + self._bar_point(book, timestamp, close, True))
 
@@ -795,6 +792,19 @@ class MatchingEngine:
         """Set the last point of `symbol` without playing it (restoring a saved state)."""
         book = self._books.get(symbol) or self._book(symbol)
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
+
+
+def bar_extremes(open: float, high: float, low: float) -> tuple[float, float]:
+    """`(nearer, farther)`: a bar's extremes in the order it is played, the one nearer to the
+    open first (the low on a tie)."""
+    return (high, low) if high - open < open - low else (low, high)
+
+
+def bar_path(open: float, high: float, low: float, close: float) -> tuple[float, float, float, float]:
+    """The four prices a bar is played as (`MatchingEngine.play_bar`, replays): the open, the
+    nearer extreme, the farther extreme, the close."""
+    near, far = bar_extremes(open, high, low)
+    return open, near, far, close
 
 
 def _passed(prev: float, level: float, downwards: bool) -> bool:

@@ -29,7 +29,8 @@ async def test_the_platforms_data_directory_is_private(tmp_path: Path, serve: An
         os.umask(previous)
     assert {path.name: oct(mode(path)) for path in sorted(data.iterdir())} == {
         name: oct(0o600)
-        for name in ("credentials-key", "cryptorobot.db", "cryptorobot.db-shm", "cryptorobot.db-wal", "jwt-secret")}
+        for name in ("candles.db", "candles.db-shm", "candles.db-wal", "credentials-key", "cryptorobot.db", "cryptorobot.db-shm",
+                     "cryptorobot.db-wal", "jwt-secret")}
     assert (mode(data), mode(data.parent)) == (0o700, 0o700)
 
 

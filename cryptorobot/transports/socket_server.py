@@ -120,12 +120,19 @@ class _BoundedEngineServer(engineio.AsyncServer):
 
     async def send_packet(self, sid: str, pkt: Any) -> None:
         socket = self.sockets.get(sid)
-        if socket is not None and not socket.closed and socket.queue.qsize() >= self.max_queued_packets:
-            log.warning("socket %s has %d packets waiting to go out: dropped as a slow consumer",
-                        sid, socket.queue.qsize())
-            await self.drop(sid, notify=False)
+        if socket is not None and not socket.closed and self.backed_up(socket):
+            await self.drop_slow_consumer(sid, socket)
             return
         await super().send_packet(sid, pkt)
+
+    def backed_up(self, socket: Any) -> bool:
+        """Whether `socket` has `max_queued_packets` waiting to go out: a slow consumer.
+        Every send checks it first, this server's own and the transport's fan-out alike."""
+        return bool(socket.queue.qsize() >= self.max_queued_packets)
+
+    async def drop_slow_consumer(self, sid: str, socket: Any) -> None:
+        log.warning("socket %s has %d packets waiting to go out: dropped as a slow consumer", sid, socket.queue.qsize())
+        await self.drop(sid, notify=False)
 
     async def drop(self, sid: str, *, notify: bool = True) -> None:
         """Close a socket at once, without waiting for its queue to drain (it may never).

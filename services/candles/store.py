@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from cryptorobot.files import private_database
 from engine.candles import CandleStore, MongoCandleStore, SqliteCandleStore
 
 __all__ = ["CANDLE_FILE", "candle_store", "store_kind"]
@@ -33,7 +34,7 @@ def store_kind(settings: Mapping[str, Any]) -> str:
 def candle_store(settings: Mapping[str, Any]) -> CandleStore:
     """The candle store `settings` (a loaded configuration) point at."""
     if store_kind(settings) == "sqlite":
-        return SqliteCandleStore(Path(settings.get("data_dir") or "./data") / CANDLE_FILE)
+        return SqliteCandleStore(private_database(Path(settings.get("data_dir") or "./data") / CANDLE_FILE))
     mongodb = settings.get("mongodb") or {}
     if not mongodb.get("url"):
         raise ValueError("candles in MongoDB need mongodb.url")

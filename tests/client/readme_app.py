@@ -1,9 +1,8 @@
 """The server the README's "Python client" examples run against (test_client_readme.py).
 
-The platform (users, authentication, api-keys, candles; memory storage) with
-`connection-drop`, plus stand-ins for the trading services the examples use and that are not
-served yet: memory services at their paths (`strategies`, `traders`, `traders/pods/events`,
-`trades`, `exchanges/ticker`, `models/signals`), private to their owner like every platform
+The platform (memory storage) with `connection-drop`, plus stand-ins for the trading
+services the examples use that the platform does not serve yet: memory services at their
+paths (those of `STAND_INS` not registered), private to their owner like every platform
 resource (login required, restricted to the owner, events to the owner's room). They prove
 the client's side of the examples; the records' shapes are the test's, not the services'.
 
@@ -18,14 +17,14 @@ from tests.client.client_app import create_platform
 
 __all__ = ["STAND_INS", "create_app"]
 
-STAND_INS = ("strategies", "traders", "traders/pods/events", "trades", "exchanges/ticker", "models/signals")
+STAND_INS = ("strategies", "traders", "traders/pods/events", "trades", "models/signals")
 
 
 def create_app() -> App:
     from hooks import authenticate, restrict_to_owner
 
     app = create_platform()
-    for path in STAND_INS:
+    for path in (path for path in STAND_INS if path not in app.services):
         app.use(path, MemoryService(id="_id", paginate={"default": 25, "max": 100}))
         app.service(path).hooks({"before": {"all": [authenticate("jwt", "api-key"), restrict_to_owner("userId")]}})
     return app

@@ -72,11 +72,13 @@ async def test_the_examples_run_as_written(server) -> None:
             namespace = await run_blocks(readme_blocks(), server.url)
             client = namespace["client"]
             # A barrier: events reach a socket in order, handlers in registration order.
-            last_signal, back = asyncio.Event(), asyncio.Event()
+            last_signal, ticker, back = asyncio.Event(), asyncio.Event(), asyncio.Event()
             client.service("models/signals").on("created", lambda signal: last_signal.set())
+            client.service("exchanges/ticker").on("patched", lambda update: ticker.set())
             client.on("reconnect", back.set)
             await make_the_events(helper)
             await asyncio.wait_for(last_signal.wait(), WAIT)
+            await asyncio.wait_for(ticker.wait(), WAIT)
             await client.service("connection-drop").create({})
             await asyncio.wait_for(back.wait(), WAIT)
     finally:
@@ -87,8 +89,6 @@ async def test_the_examples_run_as_written(server) -> None:
     for line in [
         "Pod event: {'type': 'trade_executed'",
         "[trade_executed] Bought 0.1 BTC @ 42400",
-        "Price update: {'symbol': 'BTC/USDT', 'last': 42400.5",
-        "BTC/USDT: 42400.5",
         "Bot Momentum bot is now running",
         "buy 0.1 BTC/USDT @ 42400",
         "Signal: long BTC/USDT - confidence: 0.87",
@@ -101,6 +101,8 @@ async def test_the_examples_run_as_written(server) -> None:
         "Reconnected successfully",
     ]:
         assert line in output, f"{line!r} not printed:\n{output}"
+    assert re.search(r"^Price update: \{.*'symbol': 'BTC/USDT'", output, re.MULTILINE), output
+    assert re.search(r"^BTC/USDT: \d", output, re.MULTILINE), output
     lines = output.splitlines()
     assert lines[0].startswith("[{'_id': 'strat-456', 'name': 'Old Name'")  # strategies["data"]
     assert "2" in lines  # the SyncClient block: two momentum strategies by then
@@ -108,11 +110,11 @@ async def test_the_examples_run_as_written(server) -> None:
 
 
 async def make_the_events(helper: Client) -> None:
-    """What the platform's services will do, done on the stand-ins by the same user."""
+    """What the platform's services will do, done on the stand-ins (and the real ticker service) by the same user."""
     await helper.service("traders/pods/events").create({"type": "trade_executed", "podId": "pod-123",
                                                         "message": "Bought 0.1 BTC @ 42400"})
-    ticker = await helper.service("exchanges/ticker").create({"symbol": "BTC/USDT", "last": 42000.0})
-    await helper.service("exchanges/ticker").patch(ticker["_id"], {"last": 42400.5})
+    # The real ticker service: a watched symbol reaches the user's sockets (sim's random walk).
+    await helper.service("exchanges/watchlist").create({"exchange": "sim", "symbol": "BTC/USDT"})
     trader = await helper.service("traders").create({"name": "Momentum bot", "status": "stopped"})
     await helper.service("traders").patch(trader["_id"], {"status": "running"})
     await helper.service("trades").create({"side": "buy", "amount": 0.1, "symbol": "BTC/USDT", "price": 42400})

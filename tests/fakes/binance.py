@@ -26,7 +26,10 @@ cancel), `openOrders`, `allOrders`, `myTrades`; plus what `load_markets` asks fo
 default options: `/fapi/v1/exchangeInfo` and `/dapi/v1/exchangeInfo` (no symbols), and with
 credentials `/sapi/v1/margin/allPairs`, `/sapi/v1/margin/isolated/allPairs` (empty) and
 `/sapi/v1/capital/config/getall` (the assets). Websocket: any path under `/ws`, methods
-`SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS`, streams `<symbol>@ticker` (`24hrTicker`
+`SUBSCRIBE`/`UNSUBSCRIBE`/`LIST_SUBSCRIPTIONS` (each subscription logged in
+`subscriptions`; `drop_streams()` closes every connection from the server's side, and
+`streams_down = True` refuses new ones),
+streams `<symbol>@ticker` (`24hrTicker`
 events, with bid and ask) and `<symbol>@miniTicker` (`24hrMiniTicker`, what ccxt's
 `watch_ticker` asks for by default), each sent at once on subscribing and on every price
 change, and `<symbol>@kline_<interval>` (`push_kline`).
@@ -211,9 +214,15 @@ class FakeBinance:
         self.trades: list[dict[str, Any]] = []
         self.requests: list[tuple[str, str, dict[str, str]]] = []
         self.sockets: dict[web.WebSocketResponse, set[str]] = {}
+        self.subscriptions: list[str] = []
+        """Every stream a websocket client subscribed to, in order (repeats included)."""
+        self.connections = 0
+        """Websocket connections accepted so far."""
         self._subscribed = asyncio.Condition()
         self.unavailable = False
         """True: every REST call answers 503 (an outage), as Binance does under maintenance."""
+        self.streams_down = False
+        """True: websocket connections are refused (503 before the upgrade)."""
         self._ids = count(started % 1_000_000 * 1000 + 1)
         self.add_account(API_KEY, SECRET, {"USDT": 10000, "BTC": 1, "ETH": 10})
         self.app = web.Application()
@@ -236,6 +245,14 @@ class FakeBinance:
         """Return once a websocket client listens to `stream` (`btcusdt@kline_1m`); wrap it in a timeout."""
         async with self._subscribed:
             await self._subscribed.wait_for(lambda: any(stream in streams for streams in self.sockets.values()))
+
+    async def drop_streams(self) -> int:
+        """Close every websocket connection from the server's side, as an exchange restarting
+        its stream servers does; how many were closed. Clients reconnect on their own."""
+        sockets = list(self.sockets)
+        for socket in sockets:
+            await socket.close(code=1001, message=b"going away")
+        return len(sockets)
 
     async def close(self) -> None:
         for socket in list(self.sockets):
@@ -599,11 +616,14 @@ class FakeBinance:
         sockets = [socket for socket, streams in self.sockets.items() if stream in streams]
         await asyncio.gather(*(socket.send_json(event) for socket in sockets), return_exceptions=True)
 
-    async def _websocket(self, request: web.Request) -> web.WebSocketResponse:
+    async def _websocket(self, request: web.Request) -> web.StreamResponse:
+        if self.streams_down:
+            return web.Response(status=503, text="streams are down")
         socket = web.WebSocketResponse(autoping=True)
         await socket.prepare(request)
         streams: set[str] = set()
         self.sockets[socket] = streams
+        self.connections += 1
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
@@ -616,6 +636,7 @@ class FakeBinance:
                     continue
                 if method == "SUBSCRIBE":
                     streams.update(names)
+                    self.subscriptions.extend(names)
                     async with self._subscribed:
                         self._subscribed.notify_all()
                     await socket.send_json({"result": None, "id": ident})

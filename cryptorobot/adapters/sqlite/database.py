@@ -30,7 +30,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from ...files import private_file, restrict
+from ...files import private_database
 
 __all__ = ["Database", "open_database", "release"]
 
@@ -227,9 +227,7 @@ class Database:
 
     def _start_workers(self) -> None:
         if not self.memory:  # the database and its journals: the server's user only
-            private_file(self.path)
-            for companion in ("-wal", "-shm", "-journal"):
-                restrict(self.path + companion)
+            private_database(self.path)
         writer = _Worker(f"sqlite-writer:{self.path}", self._write_jobs,
                          lambda: self._connection(writer=True), greedy=True, writer=True)
         self._workers = [(writer, self._write_jobs)]
