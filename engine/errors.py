@@ -10,7 +10,9 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
     ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached
-    └── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
+    ├── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
+    └── InvalidSettings        INVALID_SETTINGS        a strategy type or settings (of a strategy, of a
+                                                        backtest) refused; `details["errors"]`: {field: message}
 
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
 `ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
@@ -25,8 +27,8 @@ from typing import Any
 import ccxt
 
 __all__ = [
-    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidData", "InvalidOrder", "InvalidSymbol",
-    "InvalidTimeframe", "OrderNotFound",
+    "EngineError", "ExchangeNotAvailable", "InsufficientBalance", "InvalidData", "InvalidOrder", "InvalidSettings",
+    "InvalidSymbol", "InvalidTimeframe", "OrderNotFound",
 ]
 
 
@@ -67,3 +69,16 @@ class ExchangeNotAvailable(EngineError, ccxt.ExchangeNotAvailable):
 
 class InvalidData(EngineError):
     code = "INVALID_DATA"
+
+
+class InvalidSettings(EngineError):
+    """Settings refused field by field: `details["errors"]` maps each field (a setting's
+    `key`, or `type`, or a backtest option) to why; a service answers 400 with them."""
+
+    code = "INVALID_SETTINGS"
+
+    def __init__(self, errors: dict[str, str], message: str | None = None, **details: Any) -> None:
+        first = next(iter(errors.items()), ("settings", "invalid"))
+        super().__init__(message or f"invalid settings: {first[0]}: {first[1]}"
+                         + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""), errors=dict(errors), **details)
+        self.errors = dict(errors)

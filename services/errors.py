@@ -29,6 +29,8 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
     "EXCHANGE_NOT_AVAILABLE": (errors.Unavailable, "The exchange can not be reached or refused the call."),
     "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
+    "INVALID_SETTINGS": (errors.BadRequest, "A strategy type, strategy settings or backtest options refused; "
+                         "`errors` holds a message per field."),
 }
 """code -> (Feathers error class, what it means)."""
 
