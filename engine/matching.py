@@ -504,8 +504,9 @@ class MatchingEngine:
             raise InvalidOrder(f"amount must be a number, not {value!r}", **details) from None
         if not 0.0 < number < INF:
             raise InvalidOrder(f"amount must be a positive number, not {value!r}", amount=value, **details)
-        amount = market.amount_precision.truncate(number)
-        if step:
+        precision = market.amount_precision
+        amount = precision.truncate(number)
+        if step and step != precision.step:  # (truncating twice to the same grid changes nothing)
             amount = self._step(step).truncate(amount)
         if not amount > 0.0:
             raise InvalidOrder(
@@ -557,9 +558,10 @@ class MatchingEngine:
             if not book.sell_fee_in_quote:
                 amount += amount * rate
         if order.owner is not None and order.side == "sell":
-            position = self.position(order.owner, market.symbol)
+            key = (order.owner, market.symbol)
+            position = self.positions.get(key) or Position(order.owner, market.symbol, market.base)
             position.reserve(order.id, amount)  # raises for a position never held, which then stays unlisted
-            self.positions[(order.owner, market.symbol)] = position
+            self.positions[key] = position
             order.owner_reserved = amount
         if amount > 0.0:
             try:
@@ -702,9 +704,7 @@ class MatchingEngine:
             self._cancel(book, order, timestamp, f"insufficient {pay_currency} at the fill price {price!r}")
             return 0
         self._next_trade += 1
-        if order.owner_reserved:  # (the ledger's reservation went with the payment)
-            self._release(order)
-        order.fill_with(trade)
+        order.fill_with(trade)  # (the payment took the ledger's reservation, the position's sale its own)
         self.trades.append(trade)
         del self._open[order.id]
         if self.journal is not None:

@@ -50,6 +50,7 @@ CandleSource = Callable[[str, str, int | None, int | None], Candles | Awaitable[
 
 iso8601 = Exchange.iso8601
 
+_PLAIN = frozenset({"clientOrderId", "owner"})
 _DIRECTIONS = {"above": True, "up": True, "ascending": True, "below": False, "down": False, "descending": False}
 
 
@@ -220,6 +221,9 @@ class SimExchange:
         rules and errors, the engine's `Order` back. The backtest loop places through it, so
         a backtest's orders take the paper pods' path."""
         get = params.get
+        if params.keys() <= _PLAIN:  # no stop, cost or option: most orders
+            return self.engine.place(symbol, side, type, amount, price, client_order_id=get("clientOrderId"),
+                                     owner=get("owner"))
         stop_loss, take_profit = get("stopLossPrice"), get("takeProfitPrice")
         kind, trigger = "trigger", get("triggerPrice")
         if trigger is None:

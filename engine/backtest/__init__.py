@@ -7,15 +7,16 @@
     record = result.to_wire()   # JSON: statistics, HaasOnline's summary/performance/orders/positions, ...
 
 * `run_backtest`, `BacktestResult`, `backtest_market` (`run`);
-* the loop (`loop`): `Simulation`, `FILL_MODELS`, `MODES`, `BacktestCancelled`;
+* the loop (`loop`): `Simulation`, `FILL_MODELS`, `MODES`, `BacktestCancelled`, `paused_gc`,
+  `CHECK_EVERY`, `PROGRESS_INTERVAL_MS`, `OWNER`;
 * columns of a finished run (`records`): `Fills`, `Orders`, `Lots`, `closed_trades`, `equity_curve`.
 """
 
-from .loop import FILL_MODELS, MODES, OWNER, BacktestCancelled, Simulation
+from .loop import CHECK_EVERY, FILL_MODELS, MODES, OWNER, PROGRESS_INTERVAL_MS, BacktestCancelled, Simulation, paused_gc
 from .records import Fills, Lots, Orders, closed_trades, equity_curve
 from .run import BacktestResult, backtest_market, run_backtest
 
 __all__ = [
-    "FILL_MODELS", "MODES", "OWNER", "BacktestCancelled", "BacktestResult", "Fills", "Lots", "Orders", "Simulation",
-    "backtest_market", "closed_trades", "equity_curve", "run_backtest",
+    "CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled", "BacktestResult", "Fills",
+    "Lots", "Orders", "Simulation", "backtest_market", "closed_trades", "equity_curve", "paused_gc", "run_backtest",
 ]

@@ -45,7 +45,8 @@ from __future__ import annotations
 
 import gc
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -69,7 +70,8 @@ from ..strategies import (
     touches,
 )
 
-__all__ = ["FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled", "Simulation"]
+__all__ = ["CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled", "Simulation",
+           "paused_gc"]
 
 FILL_MODELS = ("next_point", "close")
 MODES = ("declared", "every_bar", "live")
@@ -80,6 +82,20 @@ CHECK_EVERY = 256
 """Events between two looks at the wall clock (progress, cancellation)."""
 
 INF = math.inf
+
+
+@contextmanager
+def paused_gc() -> Iterator[None]:
+    """Python's cyclic garbage collector off for the block (the matching engine makes no
+    reference cycles; collections over a run's growing lists of orders and trades would cost
+    more than the run), back as it was after."""
+    collecting = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if collecting:
+            gc.enable()
 
 
 class BarClock:
@@ -114,6 +130,7 @@ class Simulation:
         self.strategy = strategy
         self.market = market
         self.fill_model = fill_model
+        self.fractional = fractional
         self.finalize_trades = finalize_trades
         self.mode = mode
         self.progress = progress
@@ -139,22 +156,17 @@ class Simulation:
     # -- running ----------------------------------------------------------------------------
 
     def run(self) -> None:
-        collecting = gc.isenabled()
-        gc.disable()
-        try:
-            self._check(0)
-            self.execute(resolve(self.strategy.on_start(self.context), self.context))
-            self._after(0)
-            if self.mode == "live":
-                self._live()
-            else:
-                self.indicators = self.strategy.indicators(self.candles)
-                wakes = np.ones(len(self.candles), bool) if self.mode == "every_bar" else self._wakes()
-                self._declared(wakes)
-            self._finalize()
-        finally:
-            if collecting:
-                gc.enable()
+        """Play the candles, then the final step (callers pause the garbage collector: `paused_gc`)."""
+        self._check(0)
+        self.execute(resolve(self.strategy.on_start(self.context), self.context))
+        self._after(0)
+        if self.mode == "live":
+            self._live()
+        else:
+            self.indicators = self.strategy.indicators(self.candles)
+            wakes = np.ones(len(self.candles), bool) if self.mode == "every_bar" else self._wakes()
+            self._declared(wakes)
+        self._finalize()
 
     def _wakes(self) -> np.ndarray:
         wakes = np.asarray(self.strategy.wakes(self.candles, self.indicators))
@@ -301,7 +313,10 @@ class Simulation:
         if not self.finalize_trades:
             return
         last = len(self.candles) - 1
-        self.execute(resolve((sell(),), self.context) if self.context.position > 0.0 else [])
+        self.clock.now = int(self.decided[last])
+        held = self.context.position
+        if held > 0.0 and held >= self.context.min_amount:
+            self.execute(resolve((sell(),), self.context))
         stamp, candles = int(self.candles.timestamp[last]), self.candles
         if self.fill_model == "close":
             close = float(candles.close[last])

@@ -22,8 +22,8 @@ from ..errors import InvalidSettings
 from ..markets import Market
 from ..metrics import Stats, Trades, backtest_stats, haas_orders, haas_results, to_wire
 from ..precision import TICK_SIZE, Precision
-from ..strategies import LogLine, create_strategy, warmup_bars
-from .loop import FILL_MODELS, MODES, Simulation
+from ..strategies import LogLine, Strategy, create_strategy, warmup_bars
+from .loop import FILL_MODELS, MODES, Simulation, paused_gc
 from .records import Fills, Lots, Orders, closed_trades, equity_curve
 
 __all__ = ["BacktestResult", "backtest_market", "run_backtest"]
@@ -178,12 +178,19 @@ def run_backtest(candles: Candles, strategy_type: str, settings: Mapping[str, An
     if market is None:
         market = backtest_market(symbol, fractional=fractional,
                                  commission=DEFAULT_COMMISSION if commission is None else commission)
-    simulation = Simulation(candles, strategy, market, cash=float(cash), commission=commission, fill_model=fill_model,
-                            fractional=fractional, finalize_trades=finalize_trades, mode=mode, progress=progress,
-                            cancelled=cancelled, wall_clock=wall_clock or SystemClock())
-    simulation.run()
+    with paused_gc():
+        simulation = Simulation(candles, strategy, market, cash=float(cash), commission=commission,
+                                fill_model=fill_model, fractional=fractional, finalize_trades=finalize_trades, mode=mode,
+                                progress=progress, cancelled=cancelled, wall_clock=wall_clock or SystemClock())
+        simulation.run()
+        return _result(simulation, candles, strategy, market, float(cash), commission)
+
+
+def _result(simulation: Simulation, candles: Candles, strategy: Strategy, market: Market, cash: float,
+            commission: float | None) -> BacktestResult:
+    """Statistics, HaasOnline's shapes and the columns of a finished run."""
     engine = simulation.engine
-    equity, fill_bars = equity_curve(candles, float(cash), simulation.balances)
+    equity, fill_bars = equity_curve(candles, cash, simulation.balances)
     fills = Fills.of(engine.trades, fill_bars, candles, market.quote)
     trades, lots = closed_trades(fills)
     warmup = warmup_bars(simulation.indicators)
@@ -191,9 +198,10 @@ def run_backtest(candles: Candles, strategy_type: str, settings: Mapping[str, An
     results = haas_results(stats, trades, equity, currency=market.quote)
     orders = Orders.of(list(engine.orders.values()), simulation.context.tags)
     order_stats = haas_orders(orders.timestamp, orders.closed_time, orders.amount, orders.filled)
-    options = {"symbol": market.symbol, "initialCash": float(cash),
-               "commission": market.taker if commission is None else float(commission), "fillModel": fill_model,
-               "fractional": bool(fractional), "finalizeTrades": bool(finalize_trades), "mode": mode}
+    options = {"symbol": market.symbol, "initialCash": cash,
+               "commission": market.taker if commission is None else float(commission),
+               "fillModel": simulation.fill_model, "fractional": simulation.fractional,
+               "finalizeTrades": simulation.finalize_trades, "mode": simulation.mode}
     return BacktestResult(strategy.type, dict(strategy.settings), options, stats, results["summary"],
                           results["performance"], order_stats, results["positions"], candles.timestamp, equity, trades,
                           lots, fills, orders, simulation.context.logs, warmup, simulation.indicators,

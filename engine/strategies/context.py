@@ -112,6 +112,12 @@ class Context(ABC):
 
     @property
     @abstractmethod
+    def min_amount(self) -> float:
+        """The least base amount an order of the strategy may have: the market's minimum, or
+        the account's whole unit (less than this held is dust, not a position to sell)."""
+
+    @property
+    @abstractmethod
     def available(self) -> float:
         """Quote the strategy may spend now (what an all-in buy spends)."""
 
@@ -157,6 +163,7 @@ class EngineContext(Context):
         self.logs = []
         self.tags: dict[str, str] = {}
         self._key = (owner, self.symbol)
+        self._min_amount = max(self.market.min_amount, engine.amount_step)
         maker = self.market.maker if engine.maker is None else engine.maker
         taker = self.market.taker if engine.taker is None else engine.taker
         self._fee_rate = max(maker, taker)
@@ -170,6 +177,10 @@ class EngineContext(Context):
     def average_cost(self) -> float | None:
         held = self.engine.positions.get(self._key)
         return None if held is None else held.average_cost
+
+    @property
+    def min_amount(self) -> float:
+        return self._min_amount
 
     @property
     def available(self) -> float:

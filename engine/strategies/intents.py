@@ -18,8 +18,9 @@ strategy's state as its context reports it (the same function in a pod and in a 
   ALL_IN` (backtesting.py's all-in: the matching engine sizes it at the fill price, in
   whole units when the account trades whole units); for a limit or stop buy,
   `ctx.available * ALL_IN / (price * (1 + ctx.fee_rate))` base at its limit (else trigger)
-  price; for a sell, the whole position (`ctx.position`). With nothing to spend or to
-  sell the intent is dropped with a `warning` log line.
+  price; for a sell, the whole position (`ctx.position` to the market's precision). With
+  nothing to spend, or less than `ctx.min_amount` to sell (dust), the intent is dropped
+  with a `warning` log line.
 - a `Cancel` becomes one request per matching open order of the strategy (`ctx.open_orders`;
   an id that is no longer open is dropped: it filled or was cancelled meanwhile).
 
@@ -156,24 +157,28 @@ def resolve(intents: Intents, ctx: Context) -> list[Request]:
 
 
 def _order(intent: Place, ctx: Context) -> OrderRequest | None:
-    if intent.kind not in TRIGGER_KINDS:
-        raise ValueError(f"a stop's kind is one of {TRIGGER_KINDS}, not {intent.kind!r}")
-    amount, cost = intent.amount, intent.cost
-    if amount == ALL:
-        if intent.side == "sell":
-            amount = ctx.position
-            if not amount > 0.0:
-                ctx.log("sell of the whole position skipped: nothing held", "warning")
+    side, amount, cost, price, trigger, kind, tag = intent
+    if kind not in TRIGGER_KINDS:
+        raise ValueError(f"a stop's kind is one of {TRIGGER_KINDS}, not {kind!r}")
+    if type(amount) is str and amount == ALL:
+        if side == "sell":
+            amount = ctx.market.amount_to_precision(ctx.position)
+            if not (amount > 0.0 and amount >= ctx.min_amount):
+                ctx.log(f"sell of the whole position skipped: nothing to sell ({ctx.position!r} held)", "warning")
                 return None
         else:
             available = ctx.available
             if not available > 0.0:
                 ctx.log("all-in buy skipped: nothing available to spend", "warning")
                 return None
-            reference = intent.price if intent.price is not None else intent.trigger_price
+            reference = price if price is not None else trigger
             if reference is None:
                 amount, cost = None, available * ALL_IN
             else:
                 amount = available * ALL_IN / (reference * (1.0 + ctx.fee_rate))
-    return OrderRequest(ctx.symbol, "market" if intent.price is None else "limit", intent.side,
-                        amount, intent.price, cost, intent.trigger_price, intent.kind, intent.tag)
+    # tuple.__new__ is what the NamedTuple's own constructor calls, without its Python frame
+    return _new(OrderRequest, (ctx.symbol, "market" if price is None else "limit", side, amount, price, cost, trigger,
+                               kind, tag))
+
+
+_new = tuple.__new__

@@ -81,7 +81,7 @@ class SignalStrategy(Strategy):
     def on_candle(self, ctx: Context, bar: Bar) -> Intents:
         values, index = bar.indicators, bar.index
         held = ctx.position
-        holds = held > 0.0 and held >= ctx.market.min_amount
+        holds = held > 0.0 and held >= ctx.min_amount
         if values["enter"][index] and not holds:
             return self._enter
         if values["exit"][index] and holds:
