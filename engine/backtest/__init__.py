@@ -8,15 +8,26 @@
 
 * `run_backtest`, `BacktestResult`, `backtest_market` (`run`);
 * the loop (`loop`): `Simulation`, `FILL_MODELS`, `MODES`, `BacktestCancelled`, `paused_gc`,
-  `CHECK_EVERY`, `PROGRESS_INTERVAL_MS`, `OWNER`;
+  `CHECK_EVERY`, `CANCEL_POLL_MS`, `PROGRESS_INTERVAL_MS`, `OWNER`;
 * columns of a finished run (`records`): `Fills`, `Orders`, `Lots`, `closed_trades`, `equity_curve`.
 """
 
-from .loop import CHECK_EVERY, FILL_MODELS, MODES, OWNER, PROGRESS_INTERVAL_MS, BacktestCancelled, Simulation, paused_gc
+from .loop import (
+    CANCEL_POLL_MS,
+    CHECK_EVERY,
+    FILL_MODELS,
+    MODES,
+    OWNER,
+    PROGRESS_INTERVAL_MS,
+    BacktestCancelled,
+    Simulation,
+    paused_gc,
+)
 from .records import Fills, Lots, Orders, closed_trades, equity_curve
 from .run import BacktestResult, backtest_market, run_backtest
 
 __all__ = [
-    "CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled", "BacktestResult", "Fills",
-    "Lots", "Orders", "Simulation", "backtest_market", "closed_trades", "equity_curve", "paused_gc", "run_backtest",
+    "CANCEL_POLL_MS", "CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled",
+    "BacktestResult", "Fills", "Lots", "Orders", "Simulation", "backtest_market", "closed_trades", "equity_curve",
+    "paused_gc", "run_backtest",
 ]

@@ -1,6 +1,6 @@
 """The backtest loop: a strategy over candles on the matching engine, jumping from bar to bar.
 
-The account is a `SimExchange` (the paper exchange) on a `ManualClock`; orders go through
+The account is a `SimExchange` (the paper exchange) on a `BarClock`; orders go through
 `SimExchange.place`, the path of a paper pod's `create_order`. Per bar the loop does one
 of three things:
 
@@ -37,8 +37,10 @@ latest `window()` candles, touched levels from `order_levels(ctx.open_orders)`, 
 as a pod drives it). All three give the same trades for a faithful strategy.
 
 The loop runs with Python's cyclic garbage collector paused and no journal, as the
-matching engine's notes ask, and checks `cancelled` and reports `progress` every few
-hundred events, at most `PROGRESS_INTERVAL_MS` apart on the wall clock.
+matching engine's notes ask. Every `CHECK_EVERY` events it looks at the wall clock: it
+polls `cancelled` at most every `CANCEL_POLL_MS` and reports `progress` at most every
+`PROGRESS_INTERVAL_MS` (a few hundred events take a few milliseconds, so a cancel stops
+the run within about 50 ms of loop time).
 """
 
 from __future__ import annotations
@@ -70,14 +72,15 @@ from ..strategies import (
     touches,
 )
 
-__all__ = ["CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled", "Simulation",
-           "paused_gc"]
+__all__ = ["CANCEL_POLL_MS", "CHECK_EVERY", "FILL_MODELS", "MODES", "OWNER", "PROGRESS_INTERVAL_MS", "BacktestCancelled",
+           "Simulation", "paused_gc"]
 
 FILL_MODELS = ("next_point", "close")
 MODES = ("declared", "every_bar", "live")
 OWNER = "backtest"
 """The owner (trader) of a backtest's orders and position."""
 PROGRESS_INTERVAL_MS = 250
+CANCEL_POLL_MS = 50
 CHECK_EVERY = 256
 """Events between two looks at the wall clock (progress, cancellation)."""
 
@@ -118,8 +121,9 @@ class Simulation:
     """One run's state: the account, the strategy and its context, and what the loop records.
 
     `run()` plays the candles (by `mode`) and the final step; afterwards `balances` holds
-    `(bar, quote total, base total)` after every bar with fills, `indicators` the strategy's
-    arrays over the whole series (the `live` mode computes them once more for the results).
+    `(bar, quote total, base total, fills so far)` after every step that filled something,
+    `indicators` the strategy's arrays over the whole series (the `live` mode computes them
+    once more for the results).
     """
 
     def __init__(self, candles: Candles, strategy: Strategy, market: Market, *, cash: float, commission: float | None,
@@ -151,7 +155,8 @@ class Simulation:
         self.indicators: dict[str, np.ndarray] = {}
         self._seen = 0
         self._params = {"owner": OWNER}
-        self._last_report = self._last_check = wall_clock.now_ms()
+        self._last_report = wall_clock.now_ms()
+        self._last_poll = -math.inf
 
     # -- running ----------------------------------------------------------------------------
 
@@ -327,11 +332,14 @@ class Simulation:
         self._record(last)
 
     def _check(self, j: int) -> None:
-        """Every `CHECK_EVERY` events: cancellation, and progress at most every
-        `PROGRESS_INTERVAL_MS`."""
+        """Every `CHECK_EVERY` events: cancellation at most every `CANCEL_POLL_MS` (a flag in
+        another process costs a round trip to ask), progress at most every
+        `PROGRESS_INTERVAL_MS`, both on the wall clock."""
         now = self.wall_clock.now_ms()
-        if self.cancelled is not None and self.cancelled():
-            raise BacktestCancelled(f"cancelled at bar {j} of {len(self.candles)}")
+        if self.cancelled is not None and now - self._last_poll >= CANCEL_POLL_MS:
+            self._last_poll = now
+            if self.cancelled():
+                raise BacktestCancelled(f"cancelled at bar {j} of {len(self.candles)}")
         if self.progress is not None and now - self._last_report >= PROGRESS_INTERVAL_MS:
             self._last_report = now
             self.progress(100.0 * j / len(self.candles))

@@ -183,7 +183,9 @@ def run_backtest(candles: Candles, strategy_type: str, settings: Mapping[str, An
                                 fill_model=fill_model, fractional=fractional, finalize_trades=finalize_trades, mode=mode,
                                 progress=progress, cancelled=cancelled, wall_clock=wall_clock or SystemClock())
         simulation.run()
-        return _result(simulation, candles, strategy, market, float(cash), commission)
+        result = _result(simulation, candles, strategy, market, float(cash), commission)
+        del simulation  # its orders and trades go now (no cycles): the collector, back on, never walks them
+    return result
 
 
 def _result(simulation: Simulation, candles: Candles, strategy: Strategy, market: Market, cash: float,

@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from engine.backtest import CHECK_EVERY, BacktestCancelled, BacktestResult, backtest_market, run_backtest
+from engine.backtest import CANCEL_POLL_MS, CHECK_EVERY, BacktestCancelled, BacktestResult, backtest_market, run_backtest
 from engine.candles import Candles
 from engine.errors import InvalidOrder, InvalidSettings
 from engine.strategies import register, unregister
@@ -82,9 +82,22 @@ def test_a_set_cancel_flag_stops_the_run_within_a_check() -> None:
         return polls >= 3
 
     with pytest.raises(BacktestCancelled, match="cancelled at bar"):
-        run_backtest(CANDLES, "momentum", BUSY, cancelled=cancelled)
+        run_backtest(CANDLES, "momentum", BUSY, cancelled=cancelled, wall_clock=SteppingClock(CANCEL_POLL_MS))
     assert polls == 3  # at the start, then every CHECK_EVERY events: it stopped at the first look after the flag
     assert CHECK_EVERY <= 1024
+
+
+def test_the_cancel_flag_is_polled_at_most_every_50_ms_of_wall_clock() -> None:
+    polls = 0
+
+    def cancelled() -> bool:
+        nonlocal polls
+        polls += 1
+        return False
+
+    looks = SteppingClock(10)
+    run_backtest(CANDLES, "momentum", BUSY, cancelled=cancelled, wall_clock=looks)
+    assert 2 <= polls <= 1 + looks.now // CANCEL_POLL_MS
 
 
 def _worker_run(candles: Candles, name: str, settings: dict[str, Any]) -> BacktestResult:
