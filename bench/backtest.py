@@ -1,7 +1,7 @@
 """A full backtest per second of bars: our engine against backtesting.py and vectorbt, in one run.
 
     .venv/bin/python bench/backtest.py [--bars 2000,1000000] [--rounds 5] [--seed 7] [--no-vectorbt]
-                                       [--profile] [--memory]
+                                       [--profile] [--memory] [--mypyc]
 
 One workload for all three: a seeded random walk of hourly bars, SMA(10)/SMA(30), long
 only, one unit per trade (so the account never goes bankrupt), 0.1% commission, orders
@@ -26,7 +26,10 @@ result is checked against ours: the same number of trades and the same final equ
 1e-9 relative); a disagreement voids the figures and exits 1. `--memory` runs ours alone
 on a million bars in a fresh process and reports its peak resident memory; the worker-side
 time of a 1-year hourly backtest (8,760 bars) is printed too. `--profile` prints our run
-under cProfile. See bench/README.md.
+under cProfile. `--mypyc` compiles the engine's hot modules (`MYPYC_MODULES`, unchanged
+code) with mypyc in a temporary copy and times ours again in a child process with them
+first on its path (needs a C compiler); its results are checked like the others. See
+bench/README.md.
 """
 
 from __future__ import annotations
@@ -36,12 +39,15 @@ import cProfile
 import gc
 import os
 import pstats
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 import warnings
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -133,7 +139,7 @@ def check(name: str, ours_result: BacktestResult, trades: int, equity: float, ba
                         f"{mine_equity!r}")
 
 
-def compare(bars: int, rounds: int, seed: int, with_vectorbt: bool) -> None:
+def compare(bars: int, rounds: int, seed: int, with_vectorbt: bool) -> tuple[dict[str, float], BacktestResult]:
     candles = random_walk(bars, seed)
     data, cash = frame(candles), cash_for(candles)
     sides: dict[str, Callable[[], Any]] = {"ours": lambda: ours(candles),
@@ -160,6 +166,46 @@ def compare(bars: int, rounds: int, seed: int, with_vectorbt: bool) -> None:
     print(f"{'':16} {'seconds':>9} {'bars/s':>12} {'time / ours':>12}")
     for name, seconds in medians.items():
         print(f"{name:16} {seconds:9.4f} {bars / seconds:12,.0f} {seconds / medians['ours']:11.2f}x")
+    return medians, mine
+
+
+MYPYC_MODULES = ("engine/matching.py", "engine/ledger.py", "engine/orders.py", "engine/positions.py",
+                 "engine/precision.py", "engine/sim_exchange.py", "engine/strategies/intents.py",
+                 "engine/backtest/loop.py", "engine/backtest/records.py")
+"""What `--mypyc` compiles: the matching engine and the loop's order path, unchanged."""
+
+
+def ours_child(bars: int, rounds: int, seed: int) -> None:
+    """Run in a fresh process (the compiled engine first on its path): `seconds trades equity module`."""
+    import engine.matching
+
+    candles = random_walk(bars, seed)
+    result = ours(candles)
+    seconds = statistics.median(timed(lambda: ours(candles))[0] for _ in range(rounds))
+    print(seconds, len(result.trades), repr(float(result.equity[-1])), engine.matching.__file__)
+
+
+def compiled(runs: dict[int, tuple[dict[str, float], BacktestResult]], rounds: int, seed: int) -> None:
+    """The same run with the engine modules compiled by mypyc (in a copy, in a temporary directory)."""
+    root = Path(__file__).resolve().parents[1]
+    with tempfile.TemporaryDirectory() as build:
+        shutil.copytree(root / "engine", Path(build) / "engine", ignore=shutil.ignore_patterns("__pycache__", "*.so"))
+        shutil.copy(root / "pyproject.toml", build)  # the mypy configuration mypyc type-checks with
+        made = subprocess.run([sys.executable, "-m", "mypyc", *MYPYC_MODULES], cwd=build, capture_output=True, text=True)
+        if made.returncode:
+            raise SystemExit(f"mypyc failed:\n{made.stdout[-3000:]}{made.stderr[-3000:]}")
+        environment = {**os.environ, "PYTHONPATH": os.pathsep.join((build, str(root)))}
+        for bars, (medians, mine) in runs.items():
+            output = subprocess.run([sys.executable, __file__, "--ours-child", str(bars), "--rounds", str(rounds),
+                                     "--seed", str(seed)], env=environment, capture_output=True, text=True,
+                                    check=True).stdout.split()
+            seconds, trades, equity = float(output[0]), int(output[1]), float(output[2])
+            if not output[3].endswith(".so"):
+                failures.append(f"--mypyc: the child ran {output[3]}, not a compiled module")
+            check("the compiled engine", mine, trades, equity, bars)
+            ratios = ", ".join(f"{name} {medians[name] / seconds:.2f}x" for name in medians if name != "ours")
+            print(f"\n{bars:,} bars, engine compiled with mypyc: {seconds:.4f} s, {bars / seconds:,.0f} bars/s "
+                  f"(time of {ratios} of it; the interpreted one {medians['ours'] / seconds:.2f}x)")
 
 
 def one_year(rounds: int, seed: int) -> None:
@@ -212,14 +258,20 @@ def main() -> None:
     parser.add_argument("--no-vectorbt", action="store_true", help="leave vectorbt out (it is the bench extra)")
     parser.add_argument("--memory", action="store_true", help="peak memory of a million-bar run")
     parser.add_argument("--profile", action="store_true", help="our largest run under cProfile")
+    parser.add_argument("--mypyc", action="store_true", help="ours again with the engine compiled by mypyc")
     parser.add_argument("--memory-child", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--ours-child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.memory_child:
         memory_child(args.memory_child, args.seed)
         return
+    if args.ours_child:
+        ours_child(args.ours_child, args.rounds, args.seed)
+        return
     sizes = [int(size) for size in args.bars.split(",")]
-    for bars in sizes:
-        compare(bars, args.rounds, args.seed, not args.no_vectorbt)
+    runs = {bars: compare(bars, args.rounds, args.seed, not args.no_vectorbt) for bars in sizes}
+    if args.mypyc:
+        compiled(runs, args.rounds, args.seed)
     one_year(args.rounds, args.seed)
     if args.memory:
         memory(max(sizes), args.seed)

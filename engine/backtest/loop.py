@@ -156,7 +156,7 @@ class Simulation:
         self._seen = 0
         self._params = {"owner": OWNER}
         self._last_report = wall_clock.now_ms()
-        self._last_poll = -math.inf
+        self._last_poll = self._last_report - CANCEL_POLL_MS  # the first look polls
 
     # -- running ----------------------------------------------------------------------------
 
