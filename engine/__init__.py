@@ -9,8 +9,12 @@ Markets and precision (`markets`, `precision`, `sim_markets`), an account's bala
 backtests share (`matching`, its orders and trades in `orders`), saving and rebuilding an
 account (`journal`), and the simulated exchange in ccxt's unified shape (`sim_exchange`).
 Price feeds (replay markets, random walks, live ccxt.pro tickers) are `engine.feeds`.
+Strategies (`strategies`: the interface pods and backtests drive, the registry of types) and
+backtests (`backtest`: `run_backtest` over candles on the matching engine); market history
+(`candles`), indicators (`indicators`) and statistics (`metrics`).
 """
 
+from .backtest import BacktestResult, run_backtest
 from .journal import replay, restore, snapshot
 from .ledger import Ledger
 from .markets import Market, MarketCatalog
@@ -20,8 +24,10 @@ from .positions import Position
 from .precision import Precision
 from .sim_exchange import CandleSource, SimExchange
 from .sim_markets import sim_catalog, spot_market
+from .strategies import Strategy, catalogue, create_strategy
 
 __all__ = [
-    "CandleSource", "Journal", "Ledger", "Market", "MarketCatalog", "MatchingEngine", "Order", "Position", "Precision",
-    "SimExchange", "Trade", "next_touch", "replay", "restore", "sim_catalog", "snapshot", "spot_market",
+    "BacktestResult", "CandleSource", "Journal", "Ledger", "Market", "MarketCatalog", "MatchingEngine", "Order",
+    "Position", "Precision", "SimExchange", "Strategy", "Trade", "catalogue", "create_strategy", "next_touch", "replay",
+    "restore", "run_backtest", "sim_catalog", "snapshot", "spot_market",
 ]

@@ -12,7 +12,9 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached (network, 5xx, rate limit)
     ├── CredentialsRefused     CREDENTIALS_REFUSED     the exchange refused the account's credentials
     ├── ExchangeRefused        EXCHANGE_ERROR          the exchange refused a call for another reason
-    └── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
+    ├── InvalidData            INVALID_DATA            input the engine can not read (a file, a column, a row)
+    └── InvalidSettings        INVALID_SETTINGS        a strategy type or settings (of a strategy, of a
+                                                        backtest) refused; `details["errors"]`: {field: message}
 
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
 `ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
@@ -33,7 +35,7 @@ import ccxt
 
 __all__ = [
     "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
-    "InvalidOrder", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "from_ccxt_error",
+    "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "from_ccxt_error",
 ]
 
 
@@ -82,6 +84,19 @@ class ExchangeRefused(EngineError, ccxt.ExchangeError):
 
 class InvalidData(EngineError):
     code = "INVALID_DATA"
+
+
+class InvalidSettings(EngineError):
+    """Settings refused field by field: `details["errors"]` maps each field (a setting's
+    `key`, or `type`, or a backtest option) to why; a service answers 400 with them."""
+
+    code = "INVALID_SETTINGS"
+
+    def __init__(self, errors: dict[str, str], message: str | None = None, **details: Any) -> None:
+        first = next(iter(errors.items()), ("settings", "invalid"))
+        super().__init__(message or f"invalid settings: {first[0]}: {first[1]}"
+                         + (f" (and {len(errors) - 1} more)" if len(errors) > 1 else ""), errors=dict(errors), **details)
+        self.errors = dict(errors)
 
 
 _NOT_AVAILABLE: tuple[tuple[type[Exception], str], ...] = (

@@ -194,7 +194,10 @@ def crossover(first: ArrayLike, second: ArrayLike) -> np.ndarray:
 
 
 def _decay(alpha: float) -> int:
-    """Bars after which a seed keeps less than `SEED_WEIGHT` of its weight."""
+    """Bars after which a seed keeps less than `SEED_WEIGHT` of its weight (none when
+    `alpha` is 1: a period of 1 keeps no memory)."""
+    if alpha >= 1.0:
+        return 0
     return math.ceil(math.log(SEED_WEIGHT) / math.log(1 - alpha))
 
 

@@ -52,10 +52,14 @@ Sizing by cost
     `cost=` (ccxt's `cost` param, `createMarketBuyOrderWithCost`) is a quote budget for a
     market buy, fee included: at the fill price `p` the amount is the largest that
     `amount * p * (1 + fee rate)` fits in the budget (fee in quote; `budget / p` when the
-    fee is charged in base), truncated to precision, or `budget // (p + p * rate)` whole
-    steps with an amount step (backtesting.py's all-in sizing). An order that can not buy
-    the minimum amount (one whole unit) when it would fill is cancelled, not filled, with
-    `reason` (backtesting.py cancels it too).
+    fee is charged in base), truncated to precision, or `budget // (p + (F * p * rate) / F)`
+    whole steps with an amount step, `F = ALL_IN`: backtesting.py's all-in sizing, whose
+    per-unit price carries the fee through its size fraction `F` and so can differ from
+    `p * (1 + rate)` by one ulp; computed its way, whole-unit counts equal its own even at
+    exact ties. An all-in order is `cost = free * ALL_IN` (backtesting.py's `buy()` spends
+    `margin_available * (1 - 2**-52)`). An order that can not buy the minimum amount (one
+    whole unit) when it would fill is cancelled, not filled, with `reason` (backtesting.py
+    cancels it too).
 
 Fees and funds
     Fee rates are the market's `maker`/`taker` unless the engine overrides them; the fee is
@@ -120,6 +124,7 @@ Driving it fast (backtests)
 from __future__ import annotations
 
 import math
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
@@ -133,12 +138,15 @@ from .orders import NAN, Order, Trade
 from .positions import Position
 from .precision import TICK_SIZE, Precision
 
-__all__ = ["Journal", "MatchingEngine", "bar_path", "next_touch"]
+__all__ = ["ALL_IN", "Journal", "MatchingEngine", "bar_points", "next_touch"]
 
 Journal = Callable[[dict[str, Any]], None]
 """Receives each state change as a JSON-able record."""
 
 INF = math.inf
+ALL_IN = 1.0 - sys.float_info.epsilon
+"""The share of the free quote an all-in buy spends: backtesting.py's `_FULL_EQUITY`
+(`1 - 2**-52`, shown as `.9999` in its reprs), so all-in sizes equal its own."""
 AUTO_PREFIX = "auto-"
 TRIGGER_KINDS = ("trigger", "stopLoss", "takeProfit")
 TIMES_IN_FORCE = ("GTC", "IOC", "FOK", "PO")
@@ -403,9 +411,13 @@ class MatchingEngine:
         if low > book.down and high < book.up:
             book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
             return 0
-        near, far = bar_extremes(open, high, low)
-        return (self._bar_point(book, timestamp, open, False) + self._bar_point(book, timestamp, near, True)
-                + self._bar_point(book, timestamp, far, True) + self._bar_point(book, timestamp, close, True))
+        fills = self._bar_point(book, timestamp, open, False)
+        if book.down == -INF and book.up == INF:  # nothing left that the rest of the bar could reach
+            book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
+            return fills
+        _, near, far, _ = bar_points(open, high, low, close)
+        return (fills + self._bar_point(book, timestamp, near, True) + self._bar_point(book, timestamp, far, True)
+                + self._bar_point(book, timestamp, close, True))
 
     def _bar_point(self, book: _Book, timestamp: int, price: float, continuous: bool) -> int:
         """One point of a bar (bid = ask = last = price)."""
@@ -422,6 +434,12 @@ class MatchingEngine:
         with nothing resting."""
         book = self._books.get(symbol) or self._book(symbol)
         return book.down, book.up
+
+    def levels_view(self, symbol: str) -> Any:
+        """The live levels of `symbol`: an object whose `down` and `up` attributes equal
+        `levels(symbol)` at any moment (for a loop that reads them at every step without a
+        call; read those two attributes only)."""
+        return self._books.get(symbol) or self._book(symbol)
 
     def last_point(self, symbol: str) -> tuple[int | None, float, float, float]:
         """`(timestamp, bid, ask, last)` of the last point played (NaN prices before any)."""
@@ -486,8 +504,9 @@ class MatchingEngine:
             raise InvalidOrder(f"amount must be a number, not {value!r}", **details) from None
         if not 0.0 < number < INF:
             raise InvalidOrder(f"amount must be a positive number, not {value!r}", amount=value, **details)
-        amount = market.amount_precision.truncate(number)
-        if step:
+        precision = market.amount_precision
+        amount = precision.truncate(number)
+        if step and step != precision.step:  # (truncating twice to the same grid changes nothing)
             amount = self._step(step).truncate(amount)
         if not amount > 0.0:
             raise InvalidOrder(
@@ -539,9 +558,10 @@ class MatchingEngine:
             if not book.sell_fee_in_quote:
                 amount += amount * rate
         if order.owner is not None and order.side == "sell":
-            position = self.position(order.owner, market.symbol)
+            key = (order.owner, market.symbol)
+            position = self.positions.get(key) or Position(order.owner, market.symbol, market.base)
             position.reserve(order.id, amount)  # raises for a position never held, which then stays unlisted
-            self.positions[(order.owner, market.symbol)] = position
+            self.positions[key] = position
             order.owner_reserved = amount
         if amount > 0.0:
             try:
@@ -558,8 +578,11 @@ class MatchingEngine:
         beyond what their own open sells reserve (exactly, `engine.ledger.exact`), except the
         position an owner's sell sells from."""
         own = (order.owner, order.symbol) if order.owner is not None and order.side == "sell" else None
-        return sum(position.free_exact() for key, position in self.positions.items()
-                   if position.base == currency and position.amount and key != own)
+        kept = 0
+        for key, position in self.positions.items():
+            if position.base == currency and position.amount and key != own:
+                kept += position.free_exact()
+        return kept
 
     def _release(self, order: Order) -> None:
         if order.reserve_currency is not None:
@@ -604,7 +627,8 @@ class MatchingEngine:
             pending, book.pending = book.pending, []
             for order in pending:
                 price = ask if order.side == "buy" else bid
-                fills += self._fill(book, order, self._slipped(order, price), timestamp, True)
+                fills += self._fill(book, order, self._slipped(order, price) if order.slippage else price, timestamp,
+                                    True)
             if not (ask <= book.buy_max or bid >= book.sell_min or last <= book.stop_below or last >= book.stop_above):
                 book.refresh()
                 return fills
@@ -680,9 +704,7 @@ class MatchingEngine:
             self._cancel(book, order, timestamp, f"insufficient {pay_currency} at the fill price {price!r}")
             return 0
         self._next_trade += 1
-        if order.owner_reserved:  # (the ledger's reservation went with the payment)
-            self._release(order)
-        order.fill_with(trade)
+        order.fill_with(trade)  # (the payment took the ledger's reservation, the position's sale its own)
         self.trades.append(trade)
         del self._open[order.id]
         if self.journal is not None:
@@ -693,7 +715,7 @@ class MatchingEngine:
     def _affordable(self, order: Order, price: float, rate: float, fee_in_quote: bool) -> float:
         """The amount an order sized by cost buys at `price` (see "Sizing by cost")."""
         budget, step, market = order.budget, order.amount_step, order.market
-        unit = price + price * rate if fee_in_quote else price
+        unit = price + (ALL_IN * price * rate) / ALL_IN if fee_in_quote else price  # see "Sizing by cost"
         amount = market.amount_to_precision((budget // (unit * step)) * step if step else budget / unit)
         decrement = step or market.amount_precision.step
         if not decrement:
@@ -794,19 +816,6 @@ class MatchingEngine:
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
 
 
-def bar_extremes(open: float, high: float, low: float) -> tuple[float, float]:
-    """`(nearer, farther)`: a bar's extremes in the order it is played, the one nearer to the
-    open first (the low on a tie)."""
-    return (high, low) if high - open < open - low else (low, high)
-
-
-def bar_path(open: float, high: float, low: float, close: float) -> tuple[float, float, float, float]:
-    """The four prices a bar is played as (`MatchingEngine.play_bar`, replays): the open, the
-    nearer extreme, the farther extreme, the close."""
-    near, far = bar_extremes(open, high, low)
-    return open, near, far, close
-
-
 def _passed(prev: float, level: float, downwards: bool) -> bool:
     """Whether a continuous move from `prev` to a price beyond `level` went through `level`
     (rather than starting beyond it already)."""
@@ -817,14 +826,25 @@ def _num(value: float) -> float | None:
     return None if value != value or value in (INF, -INF) else value
 
 
-def next_touch(low: np.ndarray, high: np.ndarray, start: int, down: float, up: float, chunk: int = 4096) -> int:
-    """The first index `i >= start` with `low[i] <= down or high[i] >= up` (`len(low)` if none).
+def bar_points(open: float, high: float, low: float, close: float) -> tuple[float, float, float, float]:
+    """The four price points a bar is played as: open, the extreme nearer to the open (the
+    low on a tie), the farther extreme, close."""
+    if high - open < open - low:
+        return open, high, low, close
+    return open, low, high, close
+
+
+def next_touch(low: np.ndarray, high: np.ndarray, start: int, down: float, up: float, chunk: int = 4096,
+               stop: int | None = None) -> int:
+    """The first index `start <= i < stop` with `low[i] <= down or high[i] >= up` (`stop`,
+    default `len(low)`, if none).
 
     For a backtest loop: with `(down, up) = engine.levels(symbol)`, bars before that index
-    can not fill anything. Searches in growing chunks, so a near answer costs little and a
-    far one is one numpy pass.
+    can not fill anything; `stop` bounds the search where the loop must stop anyway (its
+    strategy's next wake bar). Searches in growing chunks, so a near answer costs little
+    and a far one is one numpy pass.
     """
-    n = len(low)
+    n = len(low) if stop is None else min(stop, len(low))
     i = start
     while i < n:
         stop = min(n, i + chunk)

@@ -18,6 +18,9 @@ Differences a caller should know:
   `postOnly`) and three of the engine's own: `owner` (the trader an order belongs to),
   `amountStep` (whole units) and `slippageBps`; other keys are ignored.
 
+`place` and `cancel` are `create_order` and `cancel_order` without the await and the
+ccxt dicts (the same arguments and rules), for synchronous callers such as the backtest loop.
+
 Prices arrive through `on_price(symbol, timestamp, bid, ask, last)`, called by the feed
 (live tickers for paper accounts on real exchanges, the replay for `sim`). Nothing here
 awaits between a balance check and its reservation, so concurrent calls never overdraw.
@@ -47,6 +50,7 @@ CandleSource = Callable[[str, str, int | None, int | None], Candles | Awaitable[
 
 iso8601 = Exchange.iso8601
 
+_PLAIN = frozenset({"clientOrderId", "owner"})
 _DIRECTIONS = {"above": True, "up": True, "ascending": True, "below": False, "down": False, "descending": False}
 
 
@@ -209,32 +213,38 @@ class SimExchange:
         """Place an order (ccxt's `create_order`); returns ccxt's order structure. Stops via
         `params` (`triggerPrice`/`stopPrice`, `stopLossPrice`, `takeProfitPrice`); sizing by
         quote via `params["cost"]` (then `amount` is ignored)."""
-        return self._place(symbol, type, side, amount, price, params or {}).to_ccxt()
+        return self.place(symbol, type, side, amount, price, params or {}).to_ccxt()
 
-    def _place(self, symbol: str, type: str, side: str, amount: float | None, price: float | None,
-               params: Mapping[str, Any]) -> Order:
-        triggers = {key: params.get(key) for key in ("triggerPrice", "stopPrice", "stopLossPrice", "takeProfitPrice")
-                    if params.get(key) is not None}
-        kind, trigger = "trigger", None
-        if "stopLossPrice" in triggers and "takeProfitPrice" in triggers:
+    def place(self, symbol: str, type: str, side: str, amount: float | None, price: float | None,
+              params: Mapping[str, Any]) -> Order:
+        """`create_order` without the await and the ccxt dict: the same arguments, the same
+        rules and errors, the engine's `Order` back. The backtest loop places through it, so
+        a backtest's orders take the paper pods' path."""
+        get = params.get
+        if params.keys() <= _PLAIN:  # no stop, cost or option: most orders
+            return self.engine.place(symbol, side, type, amount, price, client_order_id=get("clientOrderId"),
+                                     owner=get("owner"))
+        stop_loss, take_profit = get("stopLossPrice"), get("takeProfitPrice")
+        kind, trigger = "trigger", get("triggerPrice")
+        if trigger is None:
+            trigger = get("stopPrice")
+        if stop_loss is not None and take_profit is not None:
             raise InvalidOrder("an order takes stopLossPrice or takeProfitPrice, not both", symbol=symbol)
-        if "stopLossPrice" in triggers:
-            kind, trigger = "stopLoss", triggers["stopLossPrice"]
-        elif "takeProfitPrice" in triggers:
-            kind, trigger = "takeProfit", triggers["takeProfitPrice"]
-        elif triggers:
-            trigger = triggers.get("triggerPrice", triggers.get("stopPrice"))
-        direction = params.get("triggerDirection")
+        if stop_loss is not None:
+            kind, trigger = "stopLoss", stop_loss
+        elif take_profit is not None:
+            kind, trigger = "takeProfit", take_profit
+        direction = get("triggerDirection")
         if direction is not None and direction not in _DIRECTIONS:
             raise InvalidOrder(f"triggerDirection must be one of {sorted(_DIRECTIONS)}, not {direction!r}",
                                symbol=symbol)
-        cost = params.get("cost")
+        cost = get("cost")
         return self.engine.place(
             symbol, side, type, None if cost is not None else amount, price, cost=cost, trigger_price=trigger,
             trigger_kind=kind, trigger_above=None if direction is None else _DIRECTIONS[direction],
-            client_order_id=params.get("clientOrderId"), owner=params.get("owner"), amount_step=params.get("amountStep"),
-            time_in_force=params.get("timeInForce") or "GTC", post_only=bool(params.get("postOnly")),
-            slippage_bps=params.get("slippageBps"))
+            client_order_id=get("clientOrderId"), owner=get("owner"), amount_step=get("amountStep"),
+            time_in_force=get("timeInForce") or "GTC", post_only=bool(get("postOnly")),
+            slippage_bps=get("slippageBps"))
 
     async def create_market_order(self, symbol: str, side: str, amount: float, price: float | None = None,
                                   params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -284,7 +294,11 @@ class SimExchange:
     async def cancel_order(self, id: str, symbol: str | None = None,
                            params: Mapping[str, Any] | None = None) -> dict[str, Any]:
         """Cancel an open order (`OrderNotFound`; `InvalidOrder` if it is no longer open)."""
-        return self.engine.cancel(self._find(id, symbol, params or {}).id).to_ccxt()
+        return self.cancel(id, symbol, params or {}).to_ccxt()
+
+    def cancel(self, id: str | None, symbol: str | None, params: Mapping[str, Any]) -> Order:
+        """`cancel_order` without the await and the ccxt dict (see `place`)."""
+        return self.engine.cancel(self._find(id, symbol, params).id)
 
     async def cancel_all_orders(self, symbol: str | None = None,
                                 params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:

@@ -28,6 +28,8 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INVALID_TIMEFRAME": (errors.BadRequest, "A timeframe that is neither stored nor derivable from a finer one."),
     "INVALID_ORDER": (errors.BadRequest, "An order the market refuses: type, side, amount, price or limits."),
     "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
+    "INVALID_SETTINGS": (errors.BadRequest, "A strategy type, strategy settings or backtest options refused; "
+                         "`errors` holds a message per field."),
     "INSUFFICIENT_BALANCE": (errors.BadRequest, "Not enough free funds for the order."),
     "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
     "ACCOUNT_INACTIVE": (errors.Conflict, "The exchange account is deactivated (`active: false`); patch it active "

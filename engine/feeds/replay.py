@@ -7,7 +7,7 @@ with a position that outlives restarts and a documented end.
 Rules:
 
 * Each candle is played as four price points, by the matching engine's bar rule
-  (`engine.matching.bar_path`, the same as `MatchingEngine.play_bar`): the open (a gap from
+  (`engine.matching.bar_points`, the same as `MatchingEngine.play_bar`): the open (a gap from
   the previous point), the extreme nearer to the open (the low on a tie), the farther
   extreme, the close (the last three continuous). Every point has `bid == ask == last` and
   carries the candle's open as its market `timestamp` (as `play_bar` stamps a bar's
@@ -43,7 +43,7 @@ import numpy as np
 
 from ..candles import Candle, Candles
 from ..candles.timeframes import Timeframe, timeframe
-from ..matching import bar_path
+from ..matching import bar_points
 from .events import CandleClosed, PricePoint
 from .pacing import FeedClock, Pacer, RealTime
 
@@ -204,7 +204,7 @@ class ReplayMarket:
             at = int(self._times[i])
             open_, high, low, close = (float(candles.open[i]), float(candles.high[i]), float(candles.low[i]),
                                        float(candles.close[i]))
-            for number, price in enumerate(bar_path(open_, high, low, close)):
+            for number, price in enumerate(bar_points(open_, high, low, close)):
                 await pacer.wait()
                 self.market_time = at
                 yield PricePoint(symbol, at, price, price, price, number > 0)

@@ -6,11 +6,12 @@ from __future__ import annotations
 import math
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from engine.clock import ManualClock
-from engine.matching import MatchingEngine, next_touch
+from engine.matching import MatchingEngine, bar_points, next_touch
 from engine.sim_markets import sim_catalog
 from tests.engine.engine_support import Account
 
@@ -37,13 +38,43 @@ def test_levels_name_the_prices_where_the_engine_acts() -> None:
 
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.floats(1, 100), min_size=0, max_size=300), st.integers(0, 310), st.floats(0, 101), st.floats(0, 101),
-       st.integers(1, 64))
+       st.integers(1, 64), st.one_of(st.none(), st.integers(0, 320)))
 def test_next_touch_is_the_first_bar_reaching_a_level(lows: list[float], start: int, down: float, up: float,
-                                                      chunk: int) -> None:
+                                                      chunk: int, stop: int | None) -> None:
     low = np.array(lows)
     high = low + 5.0
-    expected = next((i for i in range(start, len(low)) if low[i] <= down or high[i] >= up), len(low))
-    assert next_touch(low, high, start, down, up, chunk=chunk) == expected
+    end = len(low) if stop is None else min(stop, len(low))
+    expected = next((i for i in range(start, end) if low[i] <= down or high[i] >= up), end)
+    assert next_touch(low, high, start, down, up, chunk=chunk, stop=stop) == expected
+
+
+def test_the_levels_view_follows_the_levels() -> None:
+    account = Account({"USDT": 100_000.0, "BTC": 1.0})
+    engine = account.engine
+    view = engine.levels_view(BTC)
+    assert (view.down, view.up) == engine.levels(BTC) == (-math.inf, math.inf)
+    account.point(BTC, 60_000)
+    engine.place(BTC, "buy", "limit", 0.1, 59_000)
+    assert (view.down, view.up) == (59_000, math.inf)
+    engine.place(BTC, "sell", "market", 0.1)
+    assert (view.down, view.up) == (math.inf, -math.inf)
+
+
+@pytest.mark.parametrize(("bar", "points"), [
+    ((100.0, 104.0, 99.0, 101.0), (100.0, 99.0, 104.0, 101.0)),  # the low is nearer to the open
+    ((100.0, 101.0, 95.0, 96.0), (100.0, 101.0, 95.0, 96.0)),  # the high is nearer
+    ((100.0, 102.0, 98.0, 99.0), (100.0, 98.0, 102.0, 99.0)),  # a tie: the low first
+])
+def test_a_bar_is_played_as_open_nearer_farther_close(bar: tuple[float, ...], points: tuple[float, ...]) -> None:
+    assert bar_points(*bar) == points
+
+
+def test_a_bar_whose_open_fills_the_last_waiting_order_ends_at_its_close() -> None:
+    account = Account({"USDT": 100_000.0})
+    account.point(BTC, 60_000)
+    order = account.engine.place(BTC, "buy", "market", 0.1)
+    assert account.bar(BTC, 60_100, 61_000, 59_000, 60_500) == 1
+    assert order.trades[0].price == 60_100 and account.engine.last_point(BTC)[1:] == (60_500, 60_500, 60_500)
 
 
 def walk(seed: int, n: int) -> tuple[np.ndarray, ...]:

@@ -8,6 +8,7 @@ import pytest
 
 from engine.errors import InsufficientBalance, InvalidOrder, InvalidSymbol, OrderNotFound
 from engine.markets import Market, MarketCatalog
+from engine.matching import ALL_IN
 from engine.precision import Precision
 from engine.sim_markets import sim_catalog
 from tests.engine.engine_support import START_MS, Account
@@ -178,10 +179,10 @@ def test_all_in_whole_units_like_backtesting_py() -> None:
     account = Account({"USDT": 10_000.0}, amount_step=1.0)
     account.point("ETH/USDT", 3_000)
     cash = account.free("USDT")
-    order = account.engine.place("ETH/USDT", "buy", "market", cost=cash * 0.9999)
+    order = account.engine.place("ETH/USDT", "buy", "market", cost=cash * ALL_IN)
     account.point("ETH/USDT", 3_210.55)
-    # backtesting.py: size = int(margin_available * 0.9999 // (price + price * commission))
-    assert order.amount == int(cash * 0.9999 // (3_210.55 + 3_210.55 * 0.001)) == 3
+    # backtesting.py: size = int(margin_available * F // (price + (F * price * commission) / F)), F = 1 - 2**-52
+    assert order.amount == int(cash * ALL_IN // (3_210.55 + (ALL_IN * 3_210.55 * 0.001) / ALL_IN)) == 3
     spent = order.cost + order.fee_cost
     assert account.total("USDT") == 10_000 - spent and account.total("ETH") == 3.0
 
@@ -270,3 +271,17 @@ def test_sim_catalog_is_independent_per_call() -> None:
     first, second = sim_catalog(), sim_catalog()
     first.add(Market("NEW/USDT", "NEW", "USDT", amount_precision=Precision(1), price_precision=Precision(0.01)))
     assert "NEW/USDT" in first and "NEW/USDT" not in second
+
+
+def test_all_in_sizes_equal_backtesting_py_s_at_an_exact_tie() -> None:
+    """backtesting.py's per-unit price `p + (F * p * c) / F` is one ulp below `p + p * c` here,
+    and the budget is exactly 40 of its units: it buys 40, and so must we (`p + p * c` gives 39)."""
+    price, rate, cash = 222.66, 0.00075, 8913.079800000001
+    assert (cash * ALL_IN) // (price + price * rate) == 39
+    markets = MarketCatalog([Market("ABC/USD", "ABC", "USD", amount_precision=Precision(1.0),
+                                    price_precision=Precision(0.01), maker=rate, taker=rate)])
+    account = Account({"USD": cash}, markets=markets, amount_step=1.0)
+    account.point("ABC/USD", 200)
+    order = account.engine.place("ABC/USD", "buy", "market", cost=account.free("USD") * ALL_IN)
+    account.point("ABC/USD", price)
+    assert order.status == "closed" and order.amount == 40

@@ -91,9 +91,9 @@ async def play_without(clock: ManualClock, points: int) -> None:
 
 
 def _path(candles: Any, i: int) -> tuple[float, ...]:
-    from engine.matching import bar_path
+    from engine.matching import bar_points
 
-    return bar_path(float(candles.open[i]), float(candles.high[i]), float(candles.low[i]), float(candles.close[i]))
+    return bar_points(float(candles.open[i]), float(candles.high[i]), float(candles.low[i]), float(candles.close[i]))
 
 
 async def test_a_trader_started_mid_replay_is_warmed_with_the_candles_played_before(make_platform: Any,
