@@ -108,7 +108,15 @@ async def member(server: kernel.Server) -> tuple[dict[str, Any], str]:
 
 async def checked_calls(call: Callable[[], Awaitable[Any]], expected: Any, label: str, tally: kernel.Tally) -> None:
     """Loop `call()` while the tally runs; every answer must equal `expected`."""
+    await checked_turns([(call, expected)], label, tally)
+
+
+async def checked_turns(turns: list[tuple[Callable[[], Awaitable[Any]], Any]], label: str, tally: kernel.Tally) -> None:
+    """Loop over `turns` (a call and what it must answer) while the tally runs."""
+    index = 0
     while tally.running:
+        call, expected = turns[index]
+        index = (index + 1) % len(turns)
         try:
             answer = await call()
         except Exception as problem:  # a dead server must show up, not hang the run
@@ -243,14 +251,19 @@ async def check_costs(calls: int = 2000, repeats: int = 7) -> None:
             await store.close()
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("--stores", default="memory,sqlite,redis", type=lambda text: text.split(","))
+def paired_arguments(parser: argparse.ArgumentParser) -> argparse.ArgumentParser:
+    """The options of a paired platform benchmark: scenarios, rounds, seconds, warm-up, concurrency."""
     parser.add_argument("--scenarios", default="rest-get,socket-get", type=lambda text: text.split(","))
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seconds", type=float, default=3.0)
     parser.add_argument("--warmup", type=float, default=0.5)
     parser.add_argument("--concurrency", type=int, default=16)
+    return parser
+
+
+def main() -> None:
+    parser = paired_arguments(argparse.ArgumentParser(description=__doc__.split("\n\n")[0]))
+    parser.add_argument("--stores", default="memory,sqlite,redis", type=lambda text: text.split(","))
     parser.add_argument("--check-costs", action="store_true", help="also time the check alone per store (needs Redis)")
     args = parser.parse_args()
     unknown = set(args.stores) - set(STORES)

@@ -5,13 +5,13 @@ from __future__ import annotations
 
 import inspect
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 from urllib.parse import unquote
 
 from .channels import ChannelRegistry, CombinedChannel, Connection, NamedChannel
 from .clock import Clock, SystemClock
 from .config import from_section
-from .errors import NotFound
+from .errors import FeathersError, NotFound, convert
 from .events import EventPublisher
 from .hooks import HOOK_KINDS, AroundHook, HookContext, HookRegistry, Next, compose
 from .listeners import Listeners
@@ -19,6 +19,10 @@ from .query_limits import DataLimits, QueryLimits
 from .routing import Router, strip_path
 from .service import METHOD_EVENTS, ServiceProxy
 from .supervisor import DEFAULT_BACKOFF, DEFAULT_DEADLINE, Supervised, Supervisor, TaskCrash
+
+if TYPE_CHECKING:
+    from .openapi import ErrorCode
+    from .ratelimit import CallLimits
 
 __all__ = ["TASK_CRASHED", "App", "Route"]
 
@@ -83,6 +87,12 @@ class App:
         registers authentication; the document accepts any one of them."""
         self.connection_authenticator: Callable[[Connection], Any] | None = None
         self.authentication_parsers: list[Callable[[Mapping[str, str]], dict[str, Any] | None]] = []
+        self.rate_limits: CallLimits | None = None
+        """What client calls are charged to (`cryptorobot.ratelimit.configure_rate_limits`); None: unlimited."""
+        self.error_presenter: Callable[[BaseException], FeathersError] | None = None
+        """Turns any failure into the error a client receives (`present_error`); None: `errors.convert`."""
+        self.error_codes: dict[str, ErrorCode] = {}
+        """The machine codes the presenter puts in `data.code`, for `/openapi.json` (`cryptorobot.openapi`)."""
         self.is_setup = False
         self.on("disconnect", self.channel_registry.close)
         self.on("logout", self._leave_channels_on_logout)
@@ -101,7 +111,9 @@ class App:
     def use(self, path: str, service: Any, options: Mapping[str, Any] | None = None) -> ServiceProxy:
         """Register `service` at `path`; options: `methods`, `events`, `route_params`,
         `arrays` (methods whose data may be a list, see `cryptorobot.admission`), `schemas`
-        (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI)."""
+        (validation and result hooks, see `cryptorobot.schemas`), `docs` (OpenAPI),
+        `address_budget` (the per-address budget of its calls that identify no user, see
+        `cryptorobot.ratelimit`)."""
         location = strip_path(path)
         if not location:
             raise ValueError("a service path can not be empty")
@@ -149,6 +161,15 @@ class App:
             if found is not None:
                 return found
         return None
+
+    def present_error(self, failure: BaseException) -> FeathersError:
+        """The error a client receives for `failure`, whatever raised it and wherever (a
+        service call, a transport refusing a request, a socket limit): `error_presenter`'s
+        answer when one is set (e.g. to stamp a machine code in `data`), else
+        `errors.convert(failure)`. Every transport sends its errors through here."""
+        if self.error_presenter is not None:
+            return self.error_presenter(failure)
+        return convert(failure)
 
     async def authenticate_connection(self, connection: Connection) -> None:
         """Handshake authentication of a new real-time connection (set by the auth package)."""

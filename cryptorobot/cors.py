@@ -24,6 +24,8 @@ __all__ = ["CorsPolicy"]
 
 _ALLOWED_VERBS = "GET,HEAD,PUT,PATCH,POST,DELETE"
 _ALLOWED_HEADERS = "Authorization,Content-Type,X-Service-Method,X-API-Key"
+_EXPOSED_HEADERS = "X-RateLimit-Limit,X-RateLimit-Remaining,X-RateLimit-Reset,Retry-After"
+"""Response headers a page may read besides the CORS-safelisted ones (`cryptorobot.ratelimit`)."""
 
 
 @dataclass(frozen=True)
@@ -53,8 +55,9 @@ class CorsPolicy:
         if not origin or not self.allows(origin):
             return {}
         if self.origins is None:
-            return {"Access-Control-Allow-Origin": "*"}
-        return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
+            return {"Access-Control-Allow-Origin": "*", "Access-Control-Expose-Headers": _EXPOSED_HEADERS}
+        return {"Access-Control-Allow-Origin": origin, "Access-Control-Expose-Headers": _EXPOSED_HEADERS,
+                "Vary": "Origin"}
 
     def preflight_headers(self, origin: str | None, requested_headers: str | None) -> dict[str, str]:
         """The headers of a REST answer to an `OPTIONS` preflight from `origin`."""

@@ -17,10 +17,19 @@ Hierarchy::
     ├── PayloadTooLarge      413   (not in Feathers' client table; arrives as a plain error)
     ├── Unprocessable        422
     ├── TooManyRequests      429
+    │   ├── RateLimitExceeded        a budget of calls is spent (`cryptorobot.ratelimit`)
+    │   ├── TooManyAttempts          too many failed passwords or keys (`cryptorobot.auth.throttle`)
+    │   ├── TooManyCallsInFlight     one socket runs too many calls at once
+    │   └── ConnectionLimitExceeded  a user's realtime connections are at their cap
     ├── GeneralError         500   anything unexpected; reveals no internals
     ├── NotImplemented       501
     ├── BadGateway           502
     └── Unavailable          503   a backing store or exchange is out of reach
+
+The refinements under `TooManyRequests` cross the wire as `TooManyRequests` (same name,
+code and class name): they only tell an app's error presenter (`App.present_error`) which
+refusal it is, e.g. to stamp a machine code in `data`. `headers` of any error are HTTP
+headers the REST transport adds to its response (`Retry-After`); they never reach the JSON.
 """
 
 from __future__ import annotations
@@ -30,8 +39,9 @@ from typing import Any
 __all__ = [
     "FeathersError", "BadRequest", "NotAuthenticated", "PaymentError", "Forbidden", "NotFound",
     "MethodNotAllowed", "NotAcceptable", "Timeout", "Conflict", "Gone", "LengthRequired",
-    "PayloadTooLarge", "Unprocessable", "TooManyRequests", "GeneralError", "NotImplementedError_",
-    "BadGateway", "Unavailable", "convert", "from_json",
+    "PayloadTooLarge", "Unprocessable", "TooManyRequests", "RateLimitExceeded", "TooManyAttempts",
+    "TooManyCallsInFlight", "ConnectionLimitExceeded", "GeneralError", "NotImplementedError_", "BadGateway",
+    "Unavailable", "convert", "from_json", "has_data", "has_errors",
 ]
 
 _UNSET: Any = object()
@@ -51,6 +61,8 @@ class FeathersError(Exception):
     def __init__(self, message: Any = None, data: Any = _UNSET, *, errors: Any = _UNSET) -> None:
         self.data: Any = _UNSET
         self.errors: Any = errors
+        self.headers: dict[str, str] = {}
+        """HTTP headers for a REST response carrying this error (not part of the JSON)."""
         if isinstance(message, dict):
             source, message = message, None
             data = source if data is _UNSET else {**source, **data}
@@ -167,6 +179,24 @@ class TooManyRequests(FeathersError):
     name, code, class_name = "TooManyRequests", 429, "too-many-requests"
 
 
+class RateLimitExceeded(TooManyRequests):
+    """429: the caller's budget of calls for the window is spent (`Retry-After` says when
+    one frees up)."""
+
+
+class TooManyAttempts(TooManyRequests):
+    """429: too many failed passwords or API keys from this address or for this account."""
+
+
+class TooManyCallsInFlight(TooManyRequests):
+    """429: one socket connection has too many calls running at once."""
+
+
+class ConnectionLimitExceeded(TooManyRequests):
+    """429: a user's realtime connections are at their cap (sent with the closing of the
+    connection that made room, not as a call's answer)."""
+
+
 class GeneralError(FeathersError):
     """500 general-error"""
 
@@ -200,6 +230,16 @@ _BY_NAME: dict[str, type[FeathersError]] = {
                 Unavailable)
 }
 _BY_CODE: dict[int, type[FeathersError]] = {cls.code: cls for cls in _BY_NAME.values()}
+
+
+def has_data(error: FeathersError) -> bool:
+    """Whether `error` carries `data` (Feathers leaves it out of the JSON when unset)."""
+    return error.data is not _UNSET
+
+
+def has_errors(error: FeathersError) -> bool:
+    """Whether `error` carries per-field `errors` (a validation failure)."""
+    return error.errors is not _UNSET
 
 
 def convert(exc: BaseException) -> FeathersError:

@@ -15,7 +15,7 @@ import inspect
 from collections.abc import Awaitable, Callable, Iterable, Mapping
 from typing import Any
 
-__all__ = ["HookContext", "HookRegistry", "NOT_SET", "Next", "compose"]
+__all__ = ["HookContext", "HookRegistry", "NOT_SET", "Next", "compose", "identifies_caller"]
 
 HOOK_KINDS = ("around", "before", "after", "error")
 _SHORTHAND = "shorthand"  # around hooks given as a list or `{method: [...]}` (run first, 6.2)
@@ -38,6 +38,16 @@ NOT_SET: Any = _NotSet()
 Next = Callable[[], Awaitable[None]]
 AroundHook = Callable[["HookContext", Next], Awaitable[None]]
 Step = Callable[["HookContext"], Awaitable[None]]
+
+_IDENTIFIES = "identifies_caller"
+
+
+def identifies_caller(hook: Any) -> Any:
+    """Mark `hook` as one that identifies the caller (authentication, as `authenticate` does):
+    a client call whose hooks hold one is charged to the user it identifies, not to the
+    caller's address (`cryptorobot.ratelimit`). Returns `hook`."""
+    setattr(hook, _IDENTIFIES, True)
+    return hook
 
 
 class HookContext:
@@ -259,6 +269,10 @@ class HookRegistry:
         if after.get("all"):
             steps.append(_collect((), tuple(after["all"]), ()))
         return steps
+
+    def identifies_caller(self, method: str) -> bool:
+        """Whether a hook marked by `identifies_caller` runs for `method` at this level."""
+        return any(getattr(hook, _IDENTIFIES, False) for kind in self._hooks for hook in self._for(kind, method))
 
     def methods(self) -> Iterable[str]:
         return {method for by_method in self._hooks.values() for method in by_method}

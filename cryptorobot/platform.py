@@ -1,7 +1,8 @@
 """Composition root of the trading platform: the only kernel module that imports the platform.
 
 `cryptorobot serve` without `--app` serves `create_app()`; `add_platform_commands` adds the
-platform's subcommands to the `cryptorobot` command (`cryptorobot candles ...`).
+platform's subcommands to the `cryptorobot` command (`cryptorobot candles ...`, `cryptorobot
+users ...`).
 """
 
 from __future__ import annotations
@@ -22,19 +23,15 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     `clock` is its wall clock (default: the system clock)."""
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
-    from services import api_keys, candles, exchanges, health, market_data, tickers, users
-    from services.errors import code_table, translate_engine_errors
+    from cryptorobot.ratelimit import configure_rate_limits
+    from services import api_keys, candles, errors, exchanges, health, market_data, tickers, users
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    openapi = config.get("openapi")
-    if openapi is None or openapi is True or (isinstance(openapi, dict) and not openapi.get("description")):
-        config["openapi"] = {**(openapi if isinstance(openapi, dict) else {}),
-                             "description": "Platform errors keep Feathers' shape and add a machine code in "
-                                            "`data.code`, with details beside it:\n\n" + code_table()}
     app = App(config, clock=clock)
-    app.hooks({"error": {"all": [translate_engine_errors]}})
+    errors.install(app)  # every error leaves with a machine code (services/errors.py)
+    configure_rate_limits(app)  # budgets per tier and address, connections per tier ([ratelimit])
     health.register(app)
     users.register(app)
     api_keys.register(app)
@@ -50,5 +47,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
 def add_platform_commands(commands: Any) -> None:
     """Add the platform's subcommands to the `cryptorobot` command's argparse subparsers."""
     from services.candles.commands import add_candle_commands
+    from services.user_commands import add_user_commands
 
     add_candle_commands(commands)
+    add_user_commands(commands)

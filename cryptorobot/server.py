@@ -53,13 +53,16 @@ def create_web_app(app: App) -> web.Application:
     hide_server_version()
     http = from_section(HttpLimits, rest_settings)
     cors = CorsPolicy.from_setting((app.get("cors") or {}).get("origins", "*"))
+    trusted_proxies = int(app.get("trusted_proxies") or 0)  # transports/client_address.py
     web_app = web.Application(
-        client_max_size=max_body_size, middlewares=[body_deadline(http.request_timeout, max_body_size)],
+        client_max_size=max_body_size,
+        middlewares=[body_deadline(http.request_timeout, max_body_size, app.present_error)],
         handler_args={"max_line_size": max_url_size, "max_field_size": max_url_size, **http.handler_args(max_body_size)})
     socket = SocketIOTransport(
         app,
         client_manager=_client_manager(socket_settings),
         limits=from_section(SocketLimits, socket_settings),
+        trusted_proxies=trusted_proxies,
         **cors.engineio_options(),
     )
     socket.attach(web_app)
@@ -78,7 +81,7 @@ def create_web_app(app: App) -> web.Application:
     from .openapi import attach_openapi
 
     attach_openapi(web_app, app)  # GET /openapi.json and /docs (setting `openapi = false`: off)
-    RestTransport(app, cors=cors, max_body_size=max_body_size).attach(web_app)
+    RestTransport(app, cors=cors, max_body_size=max_body_size, trusted_proxies=trusted_proxies).attach(web_app)
     web_app[APP_KEY] = app
     web_app[SOCKETIO_KEY] = socket
 

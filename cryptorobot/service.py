@@ -77,10 +77,13 @@ class ServiceProxy:
         self.route_params: dict[str, Any] = dict(options.get("route_params") or {})
         self.array_methods: frozenset[str] = frozenset(options.get("arrays") or ())
         """Methods whose data may be a list (`arrays` option; adapters' multi create is implied)."""
+        self.address_budget: str | None = options.get("address_budget")
+        """The named budget that calls identifying no user draw on per address (`address_budget`
+        option; None: `anonymous`; see `cryptorobot.ratelimit`)."""
         self.hook_registry = HookRegistry()
         self.publishers: dict[str | None, Callable[..., Any]] = {}
         self.listeners = Listeners(self._spawn_listener)
-        self._chains: dict[str, tuple[int, int, Step]] = {}
+        self._chains: dict[str, tuple[int, int, Step, bool]] = {}
         # `schemas` attaches validation/resolver hooks (cryptorobot.schemas) and, with
         # `docs`, feeds /openapi.json; imported here so services without schemas need none.
         self.docs: dict[str, Any] = dict(options.get("docs") or {})
@@ -104,20 +107,33 @@ class ServiceProxy:
         context = HookContext(self.app, self, self.path, method, params)
         for name, value in zip(argument_names(method), args, strict=False):
             setattr(context, name, value)
-        if context.params.get("provider") is not None:  # clients' calls: bounded query, data of a known shape
+        chain, identifies = self._route(method)
+        if context.params.get("provider") is not None:
+            # Clients' calls: charged to a budget (unless their hooks identify the caller,
+            # who is charged then), with a bounded query and data of a known shape.
+            limits = self.app.rate_limits
+            if limits is not None and not identifies:
+                await limits.charge_address(self, context.params)
             admit(self, method, context.data, context.params)
-        await self._chain(method)(context)
+        await chain(context)
         return context
 
-    def _chain(self, method: str) -> Step:
+    def identifies_caller(self, method: str) -> bool:
+        """Whether `method`'s hooks (the app's or this service's) include one marked by
+        `hooks.identifies_caller` (e.g. `authenticate`)."""
+        return self._route(method)[1]
+
+    def _route(self, method: str) -> tuple[Step, bool]:
+        """`method`'s composed hook chain and whether it identifies the caller, cached until hooks change."""
         versions = (self.app.hook_registry.version, self.hook_registry.version)
         cached = self._chains.get(method)
         if cached is not None and cached[:2] == versions:
-            return cached[2]
+            return cached[2], cached[3]
         steps = [*self.app.hook_steps(method), *self.hook_registry.steps(method)]
         chain = compose(steps, _call_method)
-        self._chains[method] = (*versions, chain)
-        return chain
+        identifies = self.app.hook_registry.identifies_caller(method) or self.hook_registry.identifies_caller(method)
+        self._chains[method] = (*versions, chain, identifies)
+        return chain, identifies
 
     async def _call(self, method: str, *args: Any) -> Any:
         *arguments, params = args

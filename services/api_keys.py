@@ -77,7 +77,7 @@ def register(app: App) -> None:
         "schemas": {"create": ApiKeyCreateSchema, "query": ApiKeyQuerySchema, "result": RESULT},
         "docs": {"description": "One's API keys. Creating and revoking keys needs a password login (a token "
                                 "from the local strategy), not an API key.",
-                 "security": [{"bearerAuth": []}, {"apiKey": []}]},
+                 "security": [{"bearerAuth": []}, {"apiKey": []}], "codes": []},
     })
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     app.service("api-keys").hooks({

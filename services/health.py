@@ -39,4 +39,4 @@ class HealthService:
 
 
 def register(app: App) -> None:
-    app.use("health", HealthService())
+    app.use("health", HealthService(), {"docs": {"codes": []}})

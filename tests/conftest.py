@@ -116,3 +116,35 @@ async def fake_binance() -> Any:
     fake = await FakeBinance().start()
     yield fake
     await fake.close()
+
+
+class LimitsTime:
+    """The wall clock of in-memory rate-limit counters (the `limits` library reads
+    `time.time()`), frozen at the real time and moved only by `advance`."""
+
+    def __init__(self) -> None:
+        import time
+
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    monotonic = time
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limits_time(monkeypatch: pytest.MonkeyPatch) -> LimitsTime:
+    """Frozen time for `MemoryCounters` (windows, `Retry-After`): `limits_time.advance(61)`
+    lets a minute pass without waiting for it."""
+    import limits.storage.memory
+
+    import cryptorobot.ratelimit.counters
+
+    clock = LimitsTime()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(cryptorobot.ratelimit.counters, "time", clock)
+    return clock

@@ -12,8 +12,17 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
+
+
+async def json_call(http: Any, method: str, url: str, token: str | None = None, **body: object) -> tuple[int, Any]:
+    """One JSON request with an aiohttp session (`token`: a bearer token; `body`: the JSON
+    object sent, none when empty): the status and the decoded answer."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with http.request(method, url, json=body or None, headers=headers) as response:
+        return response.status, await response.json()
 
 
 def free_port() -> int:

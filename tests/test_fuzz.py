@@ -127,7 +127,10 @@ def platform_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveSe
     from cryptorobot.platform import create_app
 
     data_dir: Path = tmp_path_factory.mktemp("fuzz-platform")
-    settings = {**load_config("test", environ={}), "data_dir": str(data_dir), "storage": "sqlite"}
+    # Budgets that a few hundred generated calls do not spend: the cases must reach the
+    # schemas, not 429s (which the document lists too, so they would still conform).
+    settings = {**load_config("test", environ={}), "data_dir": str(data_dir), "storage": "sqlite",
+                "ratelimit": {"anonymous": 100_000, "tiers": {"free": {"requests": 100_000, "connections": 1}}}}
     server = LiveServer(lambda: create_app(settings)).start()
     yield server
     server.stop()

@@ -193,26 +193,6 @@ def test_per_service_docs_options() -> None:
     assert spec["paths"]["/public"]["get"]["security"] == []
 
 
-def test_a_service_documents_the_error_statuses_it_adds() -> None:
-    class Accounts(MemoryService):
-        async def balance(self, data: Any, params: Any) -> dict[str, Any]:
-            return {}
-
-    app = App()
-    app.use("accounts", Accounts(), {"methods": ["find", "get", "create", "balance"], "docs": {"errors": [409, 503]}})
-    app.use("plain", MemoryService(), {"methods": ["find"]})
-    spec = openapi_spec(app)
-    for operation in (spec["paths"]["/accounts"]["get"], spec["paths"]["/accounts/{id}"]["get"],
-                      spec["paths"]["/accounts"]["post"]):
-        assert {"409", "503"} <= set(operation["responses"])
-        assert operation["responses"]["503"] == {"$ref": "#/components/responses/Unavailable"}
-    assert "503" not in spec["paths"]["/plain"]["get"]["responses"]
-    validate_openapi(spec)
-    app.use("wrong", MemoryService(), {"docs": {"errors": [418]}})
-    with pytest.raises(ValueError, match="418"):
-        openapi_spec(app)
-
-
 def test_services_without_schemas_are_still_described() -> None:
     class Status:
         async def find(self, params: Any) -> dict[str, Any]:

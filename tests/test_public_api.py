@@ -5,6 +5,8 @@ import cryptorobot.adapters
 import cryptorobot.auth
 import cryptorobot.client
 import cryptorobot.errors
+import cryptorobot.openapi
+import cryptorobot.ratelimit
 import cryptorobot.schemas
 
 
@@ -24,10 +26,10 @@ def test_adapters() -> None:
 
 def test_auth() -> None:
     assert sorted(cryptorobot.auth.__all__) == [
-        "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy",
-        "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations", "Strategy",
-        "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
-        "password_change", "resolve_secret", "revocation_store", "verify_password"]
+        "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "FailureThrottle", "JwtStrategy",
+        "LocalStrategy", "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations",
+        "Strategy", "ThrottleSettings", "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key",
+        "hash_api_key", "hash_password", "password_change", "resolve_secret", "revocation_store", "verify_password"]
 
 
 def test_client() -> None:
@@ -51,9 +53,22 @@ def test_schemas() -> None:
         "validate_data", "validate_query"]
 
 
+def test_ratelimit() -> None:
+    assert sorted(cryptorobot.ratelimit.__all__) == [
+        "ANONYMOUS", "Budget", "CHARGED", "CLOSED_EVENT", "CallLimits", "ConnectionCap", "ConnectionRecords",
+        "Counters", "EXPIRY_INTERVAL", "MemoryConnections", "MemoryCounters", "RateLimitSettings", "RedisConnections",
+        "RedisCounters", "Tier", "Window", "configure_rate_limits", "counters_for", "limit_by", "secret_key"]
+
+
+def test_openapi() -> None:
+    assert sorted(cryptorobot.openapi.__all__) == [
+        "ERROR_RESPONSES", "ErrorCode", "OPENAPI_VERSION", "attach_openapi", "openapi_spec"]
+
+
 def test_errors_keep_feathers_names_and_codes() -> None:
+    functions = ("FeathersError", "convert", "from_json", "has_data", "has_errors")
     table = {name: (getattr(cryptorobot.errors, name).name, getattr(cryptorobot.errors, name).code)
-             for name in cryptorobot.errors.__all__ if name not in ("FeathersError", "convert", "from_json")}
+             for name in cryptorobot.errors.__all__ if name not in functions}
     assert table == {
         "BadRequest": ("BadRequest", 400), "NotAuthenticated": ("NotAuthenticated", 401),
         "PaymentError": ("PaymentError", 402), "Forbidden": ("Forbidden", 403), "NotFound": ("NotFound", 404),
@@ -61,5 +76,8 @@ def test_errors_keep_feathers_names_and_codes() -> None:
         "Timeout": ("Timeout", 408), "Conflict": ("Conflict", 409), "Gone": ("Gone", 410),
         "LengthRequired": ("LengthRequired", 411), "PayloadTooLarge": ("PayloadTooLarge", 413),
         "Unprocessable": ("Unprocessable", 422), "TooManyRequests": ("TooManyRequests", 429),
+        # refinements: the wire sees TooManyRequests
+        "RateLimitExceeded": ("TooManyRequests", 429), "TooManyAttempts": ("TooManyRequests", 429),
+        "TooManyCallsInFlight": ("TooManyRequests", 429), "ConnectionLimitExceeded": ("TooManyRequests", 429),
         "GeneralError": ("GeneralError", 500), "NotImplementedError_": ("NotImplemented", 501),
         "BadGateway": ("BadGateway", 502), "Unavailable": ("Unavailable", 503)}

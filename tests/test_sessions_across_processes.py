@@ -5,6 +5,7 @@ for its logged-in sockets within the sweep interval."""
 from __future__ import annotations
 
 import asyncio
+import functools
 import uuid
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 
 from tests.adapters import nx_server
 from tests.conftest import WAIT, SocketClient
-from tests.server_process import ServerProcess
+from tests.server_process import ServerProcess, json_call
 from tests.test_scale_out import REDIS_URL, redis_answers
 
 PASSWORD = "correct horse battery"
@@ -37,10 +38,7 @@ async def test_a_logout_on_one_process_ends_the_token_on_the_other(tmp_path: Pat
     with ServerProcess("cryptorobot.platform:create_app", tmp_path / "a", env=environment) as node_a, \
             ServerProcess("cryptorobot.platform:create_app", tmp_path / "b", env=environment) as node_b:
         http = aiohttp.ClientSession()
-        async def call(method: str, url: str, token: str | None = None, **body: object) -> tuple[int, dict]:
-            headers = {"Authorization": f"Bearer {token}"} if token else {}
-            async with http.request(method, url, json=body or None, headers=headers) as response:
-                return response.status, await response.json()
+        call = functools.partial(json_call, http)
 
         assert (await call("POST", f"{node_a.url}/users", email="ann@example.com", password=PASSWORD))[0] == 201
         status, login = await call("POST", f"{node_a.url}/authentication", strategy="local", email="ann@example.com",
@@ -55,7 +53,7 @@ async def test_a_logout_on_one_process_ends_the_token_on_the_other(tmp_path: Pat
             assert (await call("DELETE", f"{node_a.url}/authentication", token))[0] == 200
             status, refused = await call("GET", f"{node_b.url}/users", token)
             assert (status, refused["message"], refused["data"]) == (
-                401, "Token revoked", {"name": "TokenRevokedError", "reason": "logout"})
+                401, "Token revoked", {"code": "TOKEN_REVOKED", "name": "TokenRevokedError", "reason": "logout"})
             # node B's sweep finds the ended token and lets its socket go.
             await asyncio.wait_for(socket.disconnected.wait(), WAIT)
         finally:

@@ -1,5 +1,6 @@
 """Authentication: the `authentication` service, JWT/local/API-key strategies, the hook,
-and ended sessions (`Revocations` in a `RevocationStore`, see `revocation.py`).
+ended sessions (`Revocations` in a `RevocationStore`, see `revocation.py`), and the throttle
+of password and API-key guessing (`FailureThrottle`, see `throttle.py`).
 
 Set up from configuration with `configure_authentication(app)`.
 """
@@ -13,11 +14,12 @@ from .secret import resolve_secret
 from .service import AuthenticationService
 from .setup import configure_authentication
 from .strategies import ApiKeyStrategy, JwtStrategy, LocalStrategy, Strategy, generate_api_key, hash_api_key
+from .throttle import FailureThrottle, ThrottleSettings
 from .tokens import TokenIssuer
 
 __all__ = [
-    "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "JwtStrategy", "LocalStrategy",
-    "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations", "Strategy",
-    "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key", "hash_api_key", "hash_password",
-    "password_change", "resolve_secret", "revocation_store", "verify_password",
+    "AdapterRevocationStore", "ApiKeyStrategy", "AuthenticationService", "FailureThrottle", "JwtStrategy",
+    "LocalStrategy", "MemoryRevocationStore", "RedisRevocationStore", "Revocation", "RevocationStore", "Revocations",
+    "Strategy", "ThrottleSettings", "TokenIssuer", "authenticate", "configure_authentication", "generate_api_key",
+    "hash_api_key", "hash_password", "password_change", "resolve_secret", "revocation_store", "verify_password",
 ]

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from ..errors import NotAuthenticated
-from ..hooks import HookContext, Next
+from ..hooks import HookContext, Next, identifies_caller
 
 __all__ = ["authenticate"]
 
@@ -20,6 +20,9 @@ def authenticate(*strategies: str, service: str = "authentication") -> Callable[
     A before hook, or (as in Feathers v5) an around hook: registered under `around`, it runs
     before every before hook of the service, including the schema hooks `app.use` adds, so
     an anonymous caller gets 401 rather than a validation error.
+
+    With rate limits (`app.rate_limits`), an authenticated client call is charged to the
+    user's tier here, as soon as the user is known (the hook is marked `identifies_caller`).
     """
     if not strategies:
         raise ValueError("authenticate() needs at least one strategy name")
@@ -35,9 +38,13 @@ def authenticate(*strategies: str, service: str = "authentication") -> Callable[
                 result = await auth_service.authenticate(authentication, params, *strategies)
                 result = {key: value for key, value in result.items() if key != "accessToken"}
                 params.update(result, authenticated=True)
+                limits = context.app.rate_limits
+                if limits is not None:
+                    user = result[auth_service.entity_name]
+                    await limits.charge_user(params, user[auth_service.entity_service.id], user)
             elif params.get("provider"):
                 raise NotAuthenticated("Not authenticated")
         if next_step is not None:
             await next_step()
 
-    return authenticate_hook
+    return identifies_caller(authenticate_hook)

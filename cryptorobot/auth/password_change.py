@@ -6,7 +6,8 @@ entity service's `patch` and `update` (so every app with password logins has it)
 * a client changing the password field must send the current password beside it
   (`currentPassword`, configurable): missing or wrong, the call fails with 400 and
   `errors: {"currentPassword": [...]}` before anything is validated or written. A stolen
-  token alone can no longer lock the owner out.
+  token alone can no longer lock the owner out. Wrong current passwords are throttled like
+  wrong logins, on the same counters (`throttle.py`: the account is the caller's username).
 * once the change is stored, every token of that user issued before it is ended, except
   the token of the call itself (`Revocations.end_subject`), and this process's sockets
   logged in with them are disconnected. Server code changing a password (no provider)
@@ -34,9 +35,11 @@ WRONG = "Does not match the current password."
 
 def password_change(service: AuthenticationService, password_field: str = "password",
                     current_field: str = CURRENT_PASSWORD_FIELD,
-                    decoy: Callable[[], Awaitable[str]] | None = None) -> Callable[[HookContext, Next], Awaitable[None]]:
+                    decoy: Callable[[], Awaitable[str]] | None = None,
+                    username_field: str | None = None) -> Callable[[HookContext, Next], Awaitable[None]]:
     """The around hook; `decoy()` gives a hash to compare against when the caller has none
-    (so a missing hash takes as long as a wrong password)."""
+    (so a missing hash takes as long as a wrong password); `username_field` names the
+    account for the throttle (None: the caller's id)."""
 
     async def check_current_password(context: HookContext) -> str | None:
         """The jti of the caller's token after checking `current_field`; strips it from data."""
@@ -47,9 +50,14 @@ def password_change(service: AuthenticationService, password_field: str = "passw
             raise BadRequest("validation failed", errors={current_field: [MISSING]})
         caller = params.get(service.entity_name) or {}
         stored = caller.get(password_field) if isinstance(caller, Mapping) else None
+        account = str(caller.get(username_field or service.entity_service.id)) if isinstance(caller, Mapping) else None
+        if service.throttle is not None:
+            await service.throttle.check(params.get("ip"), account)
         if not isinstance(stored, str):
             stored = await decoy() if decoy is not None else ""
         if not await verify_password(current, stored) or not caller:
+            if service.throttle is not None:
+                await service.throttle.failed(params.get("ip"), account)
             raise BadRequest("validation failed", errors={current_field: [WRONG]})
         payload = (params.get("authentication") or {}).get("payload") or {}
         return payload.get("jti")

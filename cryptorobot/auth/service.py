@@ -22,6 +22,7 @@ from .revocation import Revocation, Revocations
 from .revocation_stores import MemoryRevocationStore
 from .sessions import DEFAULT_SWEEP_INTERVAL, SocketSessions
 from .strategies import Strategy
+from .throttle import FailureThrottle
 from .tokens import TokenIssuer
 
 if TYPE_CHECKING:
@@ -36,10 +37,12 @@ class AuthenticationService:
 
     def __init__(self, tokens: TokenIssuer, *, entity: str = "user", service: str = "users",
                  auth_strategies: Iterable[str] = ("jwt", "local"), password_rounds: int = DEFAULT_ROUNDS,
-                 revocations: Revocations | None = None, sweep_interval: float = DEFAULT_SWEEP_INTERVAL) -> None:
+                 revocations: Revocations | None = None, sweep_interval: float = DEFAULT_SWEEP_INTERVAL,
+                 throttle: FailureThrottle | None = None) -> None:
         """`revocations`: where ended sessions are kept (default: this process's memory);
         `sweep_interval`: seconds between checks of this process's logged-in sockets
-        against a store other processes write to (see `sessions.py`)."""
+        against a store other processes write to (see `sessions.py`); `throttle`: what
+        slows down password and API-key guessing by clients (`throttle.py`; None: nothing)."""
         self.tokens = tokens
         self.entity_name = entity
         self.entity_path = service
@@ -50,6 +53,7 @@ class AuthenticationService:
         self.path = ""
         self.revocations = revocations or Revocations(MemoryRevocationStore(tokens.clock), tokens.clock, tokens.lifetime)
         self.sweep_interval = sweep_interval
+        self.throttle = throttle
         self._sessions: SocketSessions | None = None
 
     def register(self, strategy: Strategy) -> AuthenticationService:
@@ -166,7 +170,8 @@ class AuthenticationService:
         if data is None:
             return
         assert self.app is not None
-        await self.app.service("authentication").create(data, {"provider": connection["provider"], "connection": connection})
+        await self.app.service("authentication").create(
+            data, {"provider": connection["provider"], "connection": connection, "ip": connection.get("ip")})
 
     # -- connection state and app events -------------------------------------------------------
 

@@ -123,7 +123,8 @@ class LocalStrategy(Strategy):
         user's other sessions (`password_change.py`)."""
         assert self.service is not None
         if self.service.entity_path in app.services:
-            hook = password_change(self.service, self.password_field, self.current_password_field, self.decoy_hash)
+            hook = password_change(self.service, self.password_field, self.current_password_field, self.decoy_hash,
+                                   self.username_field)
             app.service(self.service.entity_path).hooks({"around": {"patch": [hook], "update": [hook]}})
 
     async def decoy_hash(self) -> str:
@@ -134,18 +135,28 @@ class LocalStrategy(Strategy):
         return self._decoy
 
     async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        """The user whose stored hash the password matches; a client's failures are
+        throttled (`throttle.py`: 429 before any comparison once locked)."""
         assert self.service is not None
         username, password = data.get(self.username_field), data.get(self.password_field)
         # Only plain strings: `{"$ne": ""}` and friends never reach a query.
         if not isinstance(username, str) or not isinstance(password, str) or not username or not password:
             raise NotAuthenticated(self.error_message)
+        account = self.normalize(username)
+        throttle = self.service.throttle if params.get("provider") is not None else None
+        if throttle is not None:
+            await throttle.check(params.get("ip"), account)
         found = await self.service.entity_service.find({
-            "query": {self.username_field: self.normalize(username), "$limit": 1}, "paginate": False})
+            "query": {self.username_field: account, "$limit": 1}, "paginate": False})
         user = found[0] if found else None
         stored = user.get(self.password_field) if user else None
         matches = await verify_password(password, stored if isinstance(stored, str) else await self.decoy_hash())
         if not (user and matches):
+            if throttle is not None:
+                await throttle.failed(params.get("ip"), account)
             raise NotAuthenticated(self.error_message)
+        if throttle is not None:
+            await throttle.succeeded(params.get("ip"), account)
         return {"authentication": {"strategy": self.name}, self.service.entity_name: user}
 
 
@@ -193,14 +204,21 @@ class ApiKeyStrategy(Strategy):
         return "apiKey", {"type": "apiKey", "in": "header", "name": self.header_name, "description": "An API key."}
 
     async def authenticate(self, data: Mapping[str, Any], params: Mapping[str, Any]) -> dict[str, Any]:
+        """The key's owner; a client's unknown keys count as failures of its address
+        (`throttle.py`: 429 before any lookup once locked)."""
         assert self.service is not None
         key = data.get("apiKey")
         if not isinstance(key, str) or not key:
             raise NotAuthenticated("Invalid API key")
         assert self.service.app is not None
+        throttle = self.service.throttle if params.get("provider") is not None else None
+        if throttle is not None:
+            await throttle.check(params.get("ip"))
         keys = self.service.app.service(self.key_service)
         found = await keys.find({"query": {"hash": hash_api_key(key), "$limit": 1}, "paginate": False})
         if not found:
+            if throttle is not None:
+                await throttle.failed(params.get("ip"))
             raise NotAuthenticated("Invalid API key")
         user = await self.entity(found[0][self.owner_field])
         return {"authentication": {"strategy": self.name, "keyId": found[0].get(keys.id)}, self.service.entity_name: user}

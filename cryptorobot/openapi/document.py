@@ -7,17 +7,24 @@ schemas, query parameters from its query schema (one parameter per field and all
 operator, written the way the REST transport reads them: `age[$gt]`, `type[$in][]`,
 `$sort[createdAt]`, `$select[]`), responses from its result schema (a page when the
 adapter paginates) and errors in Feathers' shape. apispec's marshmallow plugin converts
-the schemas. The security schemes are the ones the app's authentication declared
+the schemas.
+
+Machine error codes: when the app describes the codes its errors carry in `data.code`
+(`app.error_codes`, code -> `ErrorCode`), the document lists them all (the `ErrorCode`
+schema, its description a table) and each operation's error responses name the codes that
+operation can answer: the codes of scope "any", plus those a service lists in its docs
+(`{"docs": {"codes": ["INVALID_SYMBOL", ...]}}`, or per method `{"codes": {"create": [...],
+"all": [...]}}`); a service that lists none may answer any code of scope "service" (under
+the statuses it already documents). The security schemes are the ones the app's authentication declared
 (`app.security_schemes`, filled by `cryptorobot.auth`); any one of them, or none, is
-accepted unless a service's `docs` say otherwise. A service's `docs` may also name error
-statuses its operations answer beyond the usual ones (`"errors": [409, 503]`, keys of
-`ERROR_RESPONSES`).
+accepted unless a service's `docs` say otherwise.
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from typing import TYPE_CHECKING, Any
 
@@ -34,7 +41,7 @@ if TYPE_CHECKING:
     from ..app import App
     from ..service import ServiceProxy
 
-__all__ = ["ERROR_RESPONSES", "JSON", "OPENAPI_VERSION", "openapi_settings", "openapi_spec"]
+__all__ = ["ERROR_RESPONSES", "JSON", "OPENAPI_VERSION", "ErrorCode", "openapi_settings", "openapi_spec"]
 
 OPENAPI_VERSION = "3.0.3"
 JSON = "application/json"
@@ -45,6 +52,7 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     403: ("Forbidden", "Authenticated, but not allowed to do this."),
     404: ("NotFound", "No such record, service or path."),
     405: ("MethodNotAllowed", "Method not exposed, or several records not allowed."),
+    408: ("Timeout", "The request body did not arrive in time."),
     409: ("Conflict", "A unique value is already taken."),
     413: ("PayloadTooLarge", "Request body too large."),
     422: ("Unprocessable", "Well-formed data the service can not act on."),
@@ -54,9 +62,27 @@ ERROR_RESPONSES: dict[int, tuple[str, str]] = {
     503: ("Unavailable", "A service this one relies on can not be reached right now; try again later."),
 }
 _READ_ERRORS = (400, 401, 403, 404, 405, 429, 500)
-_WRITE_ERRORS = (400, 401, 403, 404, 405, 409, 413, 422, 429, 500)
+_WRITE_ERRORS = (400, 401, 403, 404, 405, 408, 409, 413, 422, 429, 500)
+SCOPES = ("any", "service", "socket")
 
-_ERROR_SCHEMA = {
+
+@dataclass(frozen=True)
+class ErrorCode:
+    """A machine code an app's errors may carry in `data.code` (`App.error_codes`).
+
+    `scope`: "any" (every operation may answer it: the app's generic refusals), "service"
+    (operations of services that list it in `docs["codes"]`, or list nothing), "socket"
+    (never a REST answer)."""
+
+    status: int
+    description: str
+    scope: str = "service"
+
+    def __post_init__(self) -> None:
+        if self.scope not in SCOPES:
+            raise ValueError(f"ErrorCode scope must be one of {', '.join(SCOPES)}, not {self.scope!r}")
+
+_ERROR_SCHEMA: dict[str, Any] = {
     "type": "object",
     "description": "A Feathers error, as the official clients rebuild it.",
     "required": ["name", "message", "code", "className"],
@@ -82,12 +108,18 @@ _SUMMARIES = {
 _ORDER = ("get", "post", "put", "patch", "delete")
 
 
-def _with(codes: tuple[int, ...], extra: tuple[int, ...]) -> tuple[int, ...]:
-    return tuple(sorted({*codes, *extra}))
+def _error_ref(status: int) -> dict[str, Any]:
+    return {"$ref": f"#/components/responses/{ERROR_RESPONSES[status][0]}"}
 
 
-def _error_refs(codes: tuple[int, ...]) -> dict[str, Any]:
-    return {str(code): {"$ref": f"#/components/responses/{ERROR_RESPONSES[code][0]}"} for code in codes}
+def _declared_codes(proxy: ServiceProxy, methods: Iterable[str]) -> set[str] | None:
+    """The codes `proxy` lists for `methods` in `docs["codes"]`; None when it lists none."""
+    listed = proxy.docs.get("codes")
+    if listed is None:
+        return None
+    if isinstance(listed, Mapping):
+        return {code for key in ("all", *methods) for code in listed.get(key, ())}
+    return set(listed)
 
 
 def _package_version() -> str:
@@ -160,7 +192,19 @@ class _Builder:
 
     def base_components(self) -> None:
         components = self.spec.components
-        components.schema("Error", component=_ERROR_SCHEMA)
+        codes: Mapping[str, ErrorCode] = self.app.error_codes
+        error_schema = _ERROR_SCHEMA
+        if codes:
+            table = "\n".join(f"| `{code}` | {entry.status} | {entry.description} |" for code, entry in codes.items())
+            components.schema("ErrorCode", component={
+                "type": "string", "enum": list(codes),
+                "description": f"The machine code in `data.code` of every error.\n\n| code | status | meaning |\n"
+                               f"| --- | --- | --- |\n{table}"})
+            error_schema = {**_ERROR_SCHEMA, "required": [*_ERROR_SCHEMA["required"], "data"], "properties": {
+                **_ERROR_SCHEMA["properties"],
+                "data": {"type": "object", "required": ["code"], "description": "`code`, and details beside it.",
+                         "properties": {"code": {"$ref": "#/components/schemas/ErrorCode"}}}}}
+        components.schema("Error", component=error_schema)
         for name, text in ERROR_RESPONSES.values():
             components.response(name, component={
                 "description": text, "content": {JSON: {"schema": {"$ref": "#/components/schemas/Error"}}}})
@@ -210,10 +254,6 @@ class _Builder:
             tag_entry["description"] = str(proxy.docs["description"])
         self.tags.append(tag_entry)
         security = proxy.docs.get("security")
-        extra_errors = tuple(int(code) for code in proxy.docs.get("errors") or ())
-        unknown = [code for code in extra_errors if code not in ERROR_RESPONSES]
-        if unknown:
-            raise ValueError(f"docs of '{proxy.path}' name error statuses with no response: {unknown}")
 
         placeholders = [segment[1:] for segment in proxy.path.split("/") if segment.startswith(":")]
         collection = "/" + "/".join("{" + s[1:] + "}" if s.startswith(":") else s for s in proxy.path.split("/"))
@@ -233,22 +273,24 @@ class _Builder:
         for method in proxy.methods:
             if method not in STANDARD_METHODS or method == "create":
                 continue  # create and the custom methods share POST (below)
-            errors = _with(_WRITE_ERRORS if method in ("update", "patch") else _READ_ERRORS, extra_errors)
+            errors = _WRITE_ERRORS if method in ("update", "patch") else _READ_ERRORS
+            failures = self.error_responses(proxy, (method,), errors)
             if method == "find":
                 collection_ops["get"] = self.operation(
                     method, name, tag, security, parameters=find_parameters,
-                    responses=self.responses(200, "The matching records.", self.find_result(proxy, result), errors))
+                    responses={**self.response(200, "The matching records.", self.find_result(proxy, result)),
+                               **failures})
                 continue
             body = self.body(proxy, method, name, many=False) if method in ("update", "patch") else None
             item_ops[_VERBS[method]] = self.operation(
                 method, name, tag, security, parameters=[id_parameter, *query["select"]], body=body,
-                responses=self.responses(200, "The record.", result, errors))
+                responses={**self.response(200, "The record.", result), **failures})
             if method in ("patch", "remove") and _multi(proxy, method):
                 collection_ops[_VERBS[method]] = self.operation(
                     method + "Many", name, tag, security, parameters=[*query["conditions"], *query["select"]],
-                    body=body, responses=self.responses(200, "The changed records.",
-                                                        {"type": "array", "items": result}, errors))
-        post = self.post_operation(proxy, name, tag, result, query["select"], security, extra_errors)
+                    body=body, responses={**self.response(200, "The changed records.",
+                                                          {"type": "array", "items": result}), **failures})
+        post = self.post_operation(proxy, name, tag, result, query["select"], security)
         if post is not None:
             collection_ops["post"] = post
         for location, ops in ((collection, collection_ops), (item, item_ops)):
@@ -316,8 +358,7 @@ class _Builder:
         return {"required": method in ("create", "update", "patch"), "content": {JSON: {"schema": content}}}
 
     def post_operation(self, proxy: ServiceProxy, name: str, tag: str, result: dict[str, Any],
-                       select: list[dict[str, Any]], security: Any,
-                       extra_errors: tuple[int, ...] = ()) -> dict[str, Any] | None:
+                       select: list[dict[str, Any]], security: Any) -> dict[str, Any] | None:
         """`create` and the custom methods: one POST, told apart by `X-Service-Method`."""
         custom = [method for method in proxy.methods if method not in STANDARD_METHODS]
         has_create = "create" in proxy.methods
@@ -331,7 +372,7 @@ class _Builder:
             many = _multi(proxy, "create")
             bodies.append(self.body(proxy, "create", name, many=many)["content"][JSON]["schema"])
             created = {"oneOf": [result, {"type": "array", "items": result}]} if many and result else result
-            responses = self.responses(201, "The created record(s).", created, ())
+            responses = self.response(201, "The created record(s).", created)
         if custom:
             summary += (" or call " if has_create else ": ") + ", ".join(custom)
             parameters.append({
@@ -340,8 +381,9 @@ class _Builder:
                 "description": "Call this custom method instead of `create`.",
             })
             bodies += [self.body(proxy, method, name, many=False)["content"][JSON]["schema"] for method in custom]
-            responses.update(self.responses(200, "The custom method's result.", {}, ()))
-        responses.update(_error_refs(_with(_WRITE_ERRORS, extra_errors)))
+            responses.update(self.response(200, "The custom method's result.", {}))
+        posted = (*(("create",) if has_create else ()), *custom)
+        responses.update(self.error_responses(proxy, posted, _WRITE_ERRORS))
         op = self.operation("create" if has_create else "call", name, tag, security, parameters=parameters,
                             responses=responses, body={"required": has_create and not custom, "content": {
                                 JSON: {"schema": bodies[0] if len(bodies) == 1 else {"anyOf": bodies}}}})
@@ -349,8 +391,35 @@ class _Builder:
         return op
 
     @staticmethod
-    def responses(status: int, text: str, schema: dict[str, Any], errors: tuple[int, ...]) -> dict[str, Any]:
-        return {str(status): {"description": text, "content": {JSON: {"schema": schema}}}, **_error_refs(errors)}
+    def response(status: int, text: str, schema: dict[str, Any]) -> dict[str, Any]:
+        return {str(status): {"description": text, "content": {JSON: {"schema": schema}}}}
+
+    def error_responses(self, proxy: ServiceProxy, methods: tuple[str, ...], statuses: tuple[int, ...]) -> dict[str, Any]:
+        """The error responses of an operation running `methods` of `proxy`: references to
+        the shared ones, or, with `app.error_codes`, each naming the codes it can carry
+        (see the module docstring)."""
+        codes: Mapping[str, ErrorCode] = self.app.error_codes
+        if not codes:
+            return {str(status): _error_ref(status) for status in statuses}
+        declared = _declared_codes(proxy, methods)
+        if declared is not None:
+            unknown = declared - set(codes)
+            if unknown:
+                raise ValueError(f"service '{proxy.path}' lists unknown error codes: {', '.join(sorted(unknown))}")
+            statuses = (*statuses, *sorted({codes[code].status for code in declared} - set(statuses)))
+        responses: dict[str, Any] = {}
+        for status in sorted(statuses):
+            answered = [code for code, entry in codes.items() if entry.status == status and (
+                entry.scope == "any" or (entry.scope == "service" and (declared is None or code in declared)))]
+            text = ERROR_RESPONSES.get(status, ("Error", "An error."))[1]
+            if not answered:
+                responses[str(status)] = _error_ref(status)
+                continue
+            listing = ", ".join(f"`{code}`" for code in answered)
+            responses[str(status)] = {"description": f"{text} `data.code`: {listing}.", "content": {JSON: {"schema": {
+                "allOf": [{"$ref": "#/components/schemas/Error"}, {"type": "object", "properties": {"data": {
+                    "type": "object", "properties": {"code": {"type": "string", "enum": answered}}}}}]}}}}
+        return responses
 
     def query_parameters(self, proxy: ServiceProxy) -> dict[str, list[dict[str, Any]]]:
         """Query parameters as the REST transport reads them (qs syntax), by group:

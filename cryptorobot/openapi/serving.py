@@ -82,8 +82,8 @@ def attach_openapi(web_app: web.Application, app: App) -> None:
             text = document()
         except Exception:
             log.exception("building the OpenAPI document failed")
-            return web.Response(status=500, text=jsonutil.dumps(GeneralError("Internal server error").to_json()),
-                                content_type=JSON)
+            error = app.present_error(GeneralError("Internal server error"))
+            return web.Response(status=error.code, text=jsonutil.dumps(error.to_json()), content_type=JSON)
         return web.Response(text=text, content_type=JSON, headers={"Access-Control-Allow-Origin": "*"})
 
     web_app.router.add_get(spec_path, spec_handler)

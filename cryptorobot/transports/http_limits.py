@@ -28,7 +28,7 @@ from aiohttp.http_exceptions import HttpProcessingError
 from aiohttp.typedefs import Middleware
 
 from .. import jsonutil
-from ..errors import Timeout
+from ..errors import FeathersError, Timeout, convert
 
 __all__ = ["SERVER_NAME", "HttpLimits", "OneLineClientErrors", "body_deadline", "hide_server_version"]
 
@@ -53,10 +53,12 @@ class HttpLimits:
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
-def body_deadline(timeout: float, max_body_size: int) -> Middleware:
+def body_deadline(timeout: float, max_body_size: int,
+                  present_error: Callable[[BaseException], FeathersError] = convert) -> Middleware:
     """A middleware: a request with a body is handled once the whole body has arrived,
-    or answered `408 Timeout` (Feathers JSON) after `timeout` seconds. The body is left
-    unread for the handler; one larger than `max_body_size` is left to the handler's 413."""
+    or answered `408 Timeout` (Feathers JSON, as `present_error` shows it) after `timeout`
+    seconds. The body is left unread for the handler; one larger than `max_body_size` is
+    left to the handler's 413."""
 
     @web.middleware
     async def body_deadline_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
@@ -67,7 +69,7 @@ def body_deadline(timeout: float, max_body_size: int) -> Middleware:
                 async with asyncio.timeout(timeout):
                     await content.wait_eof()
             except TimeoutError:
-                error = Timeout(f"The request was not received within {timeout:g} s")
+                error = present_error(Timeout(f"The request was not received within {timeout:g} s"))
                 return web.Response(status=error.code, text=jsonutil.dumps(error.to_json()),
                                     content_type="application/json", headers={"Connection": "close"})
         return await handler(request)

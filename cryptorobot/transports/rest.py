@@ -3,6 +3,12 @@
 `app.lookup` resolves the path (Feathers' matching rules, each segment percent-decoded),
 as it does for Socket.IO, so both transports agree on every path. Query strings are parsed like Node's `qs`; values stay
 strings here (schemas coerce them later in the hook chain).
+
+Every failure leaves as the app's presentation of it (`App.present_error`), with the
+error's own `headers`. With rate limits (`app.rate_limits`) every request is charged (a
+request that failed before being charged is charged to its address afterwards) and its
+response carries the `X-RateLimit-*` headers of the budget it was charged to.
+`params["ip"]` is the client's address (`client_address`, `trusted_proxies` setting).
 """
 
 from __future__ import annotations
@@ -15,8 +21,10 @@ from aiohttp import web
 
 from .. import jsonutil
 from ..cors import CorsPolicy
-from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, PayloadTooLarge, convert
+from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, PayloadTooLarge
+from ..ratelimit import CHARGED
 from ..service import STANDARD_METHODS, argument_names
+from .client_address import client_address
 from .querystring import parse_query_string
 
 if TYPE_CHECKING:
@@ -53,11 +61,14 @@ def _method_for(verb: str, has_id: bool, custom: str | None) -> str:
 class RestTransport:
     """Serves every registered service over HTTP; attach last, it owns the catch-all route."""
 
-    def __init__(self, app: App, *, cors: CorsPolicy | None = None, max_body_size: int = 1024 * 1024) -> None:
-        """`cors`: which browser origins may read responses (default: any, `cryptorobot.cors`)."""
+    def __init__(self, app: App, *, cors: CorsPolicy | None = None, max_body_size: int = 1024 * 1024,
+                 trusted_proxies: int = 0) -> None:
+        """`cors`: which browser origins may read responses (default: any, `cryptorobot.cors`);
+        `trusted_proxies`: how many proxies in front append to `X-Forwarded-For` (`client_address`)."""
         self.app = app
         self.cors = cors or CorsPolicy(None)
         self.max_body_size = max_body_size
+        self.trusted_proxies = trusted_proxies
 
     def attach(self, web_app: web.Application) -> None:
         # `[\s\S]`, not `.`: a path with an encoded newline (`/users/a%0Ab`) is still ours (a JSON 404).
@@ -74,20 +85,35 @@ class RestTransport:
     async def handle(self, request: web.Request) -> web.StreamResponse:
         if request.method == "OPTIONS" and "Access-Control-Request-Method" in request.headers:
             return self._preflight(request)
+        received = {name.lower(): value for name, value in request.headers.items()}
+        params: dict[str, Any] = {"provider": "rest", "headers": received,
+                                  "ip": client_address(request.remote, received, self.trusted_proxies)}
+        failure: Exception | None = None
+        status, text = 500, None
+        headers: dict[str, str] = {}
         try:
-            status, body, headers = await self._dispatch(request)
+            status, body, headers = await self._dispatch(request, params)
             text = None if status == 204 else jsonutil.dumps(body)  # may fail: not JSON
-        except Exception as failure:  # every failure leaves as Feathers error JSON
-            error = convert(failure)
+        except Exception as caught:
+            failure = caught
             if not isinstance(failure, FeathersError):
                 log.exception("%s %s failed", request.method, request.path)
-            status, text, headers = error.code, jsonutil.dumps(error.to_json()), {}
+        limits = self.app.rate_limits
+        if limits is not None:
+            failure = await limits.settle(params, failed=failure is not None) or failure
+        if failure is not None:  # every failure leaves as Feathers error JSON
+            error = self.app.present_error(failure)
+            status, text, headers = error.code, jsonutil.dumps(error.to_json()), dict(error.headers)
+        window = params.get(CHARGED)
+        if window is not None:
+            headers = {**window.headers(), **headers}
         headers.update(self._cors_headers(request))
         if text is None:
             return web.Response(status=204, headers=headers)
         return web.Response(status=status, text=text, content_type=_JSON, headers=headers)
 
-    async def _dispatch(self, request: web.Request) -> tuple[int, Any, dict[str, str]]:
+    async def _dispatch(self, request: web.Request, params: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """Run the request's service call with `params` (provider, headers and ip set)."""
         raw_path = request.raw_path.split("?", 1)[0]
         found = self.app.lookup(raw_path, percent_encoded=True)
         if found is None:
@@ -97,12 +123,7 @@ class RestTransport:
         method = _method_for(request.method, id is not None, custom)
         self._check_exposed(proxy, method, custom)
         data = await self._read_body(request) if request.method in _BODY_VERBS else None
-        params: dict[str, Any] = {
-            "query": self._read_query(request),
-            "headers": {name.lower(): value for name, value in request.headers.items()},
-            "route": route,
-            "provider": "rest",
-        }
+        params.update(query=self._read_query(request), route=route)
         authentication = self.app.parse_authentication(params["headers"])
         if authentication is not None:
             params["authentication"] = authentication

@@ -11,14 +11,16 @@ rather than leaving it waiting:
   when it is a call with an acknowledgement id, and otherwise closes the socket.
   python-socketio would log a traceback and drop it, and the caller would wait forever.
 * **calls in flight**: at most `max_calls_in_flight` calls of one connection run at once;
-  a call beyond that is answered at once with `429 TooManyRequests` and never queued. A
-  rate limit per user or tier (issue 14) belongs next to this counter.
+  a call beyond that is answered at once with `429 TooManyRequests` (`TooManyCallsInFlight`)
+  and never queued. Budgets of calls per user or address are `cryptorobot.ratelimit`'s.
 * **slow consumers**: a socket with `max_queued_packets` packets waiting to go out is
   dropped (the app sees its `disconnect`), and a websocket that does not take one frame
   within `send_timeout` seconds has its TCP connection aborted. Without these a client
   that never reads would make its queue grow without bound.
 
-Each refusal is logged as one line, once per connection for the flood-prone ones.
+Each refusal is logged as one line, once per connection for the flood-prone ones, and
+answered as `present_error` shows it (the app's `App.present_error`). The server's `json`
+codec is its own packet class's (python-socketio sets it on the class all servers share).
 
 These rules hook into python-socketio and python-engineio below their public API (the
 packet class, `_handle_eio_message`, `_handle_event`, `_handle_event_internal`, the
@@ -31,6 +33,7 @@ from __future__ import annotations
 import asyncio
 import functools
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -39,7 +42,7 @@ import socketio
 from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
 
-from ..errors import BadRequest, FeathersError, PayloadTooLarge, TooManyRequests
+from ..errors import BadRequest, FeathersError, PayloadTooLarge, TooManyCallsInFlight, convert
 
 __all__ = ["GuardedSocketServer", "SocketLimits", "UnreadablePacket"]
 
@@ -150,12 +153,15 @@ class _BoundedEngineServer(engineio.AsyncServer):
 class GuardedSocketServer(socketio.AsyncServer):
     """`socketio.AsyncServer` with the bounds of `limits` (see the module docstring)."""
 
-    def __init__(self, *, limits: SocketLimits | None = None, **options: Any) -> None:
+    def __init__(self, *, limits: SocketLimits | None = None,
+                 present_error: Callable[[BaseException], FeathersError] = convert, **options: Any) -> None:
         self.limits = limits or SocketLimits()
+        self.present_error = present_error
         # Twice the soft limit: a message in between is read far enough to answer 413.
         options["max_http_buffer_size"] = 2 * self.limits.max_message_size
         super().__init__(**options)
-        self.packet_class = type("CheckedPacket", (_CheckedPacket,), {"max_size": self.limits.max_message_size})
+        self.packet_class = type("CheckedPacket", (_CheckedPacket,), {
+            "max_size": self.limits.max_message_size, "json": options.get("json") or sio_packet.Packet.json})
         self._calls_in_flight: dict[str, int] = {}
         self._warned: set[str] = set()
 
@@ -184,7 +190,7 @@ class GuardedSocketServer(socketio.AsyncServer):
 
     async def _answer(self, eio_sid: str, namespace: str | None, id: int, error: FeathersError) -> None:
         await self._send_packet(eio_sid, self.packet_class(sio_packet.ACK, namespace=namespace, id=id,
-                                                           data=[error.to_json()]))
+                                                           data=[self.present_error(error).to_json()]))
 
     async def _handle_event(self, eio_sid: str, namespace: str | None, id: int | None, data: Any) -> None:
         sid = self.manager.sid_from_eio_sid(eio_sid, namespace or "/")
@@ -203,7 +209,7 @@ class GuardedSocketServer(socketio.AsyncServer):
                 log.warning("socket %s has %d calls running: further calls refused with 429 until some finish",
                             sid, running)
             if id is not None:
-                await self._answer(eio_sid, namespace, id, TooManyRequests(
+                await self._answer(eio_sid, namespace, id, TooManyCallsInFlight(
                     f"Too many calls in flight on this connection (at most {limit})",
                     {"limit": "socketio.max_calls_in_flight", "max": limit}))
             return None

@@ -1,9 +1,14 @@
 """Socket.IO over python-socketio: Feathers' method-call protocol and event delivery.
 
 A client calls `emit(method, path, *args, query, ack)`; the ack gets `(null, result)` or a
-single error. Every incoming event is answered, unknown ones with an error, so a client
-never waits forever. Events go out through rooms (one per channel), which a Redis client
-manager carries to every process.
+single error (the app's presentation of it, `App.present_error`). Every incoming event is
+answered, unknown ones with an error, so a client never waits forever. Events go out
+through rooms (one per channel), which a Redis client manager carries to every process.
+
+Each connection records the client's address as `ip` (`client_address`), so every call's
+params carry it; with rate limits a call that failed before being charged is charged to it
+afterwards, as over REST. `close_connection` closes a socket of this process or, through
+the client manager, of another one, after telling it why.
 """
 
 from __future__ import annotations
@@ -12,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 import socketio
@@ -23,9 +28,10 @@ from socketio.async_pubsub_manager import AsyncPubSubManager
 
 from .. import jsonutil
 from ..channels import Connection
-from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound, convert
+from ..errors import BadRequest, FeathersError, MethodNotAllowed, NotFound
 from ..events import Delivery
 from ..service import argument_names
+from .client_address import client_address
 from .inflight import InFlight
 from .socket_server import GuardedSocketServer, SocketLimits
 
@@ -41,17 +47,20 @@ NAMESPACE = "/"
 
 class _WireJSON:
     """`jsonutil` for python-socketio, except that a success acknowledgement that is not JSON
-    becomes a GeneralError acknowledgement. python-socketio encodes the ack after our handler
-    returned, in a task of its own: a failure there would leave the client waiting forever."""
+    becomes a GeneralError acknowledgement (as `present` shows it). python-socketio encodes
+    the ack after our handler returned, in a task of its own: a failure there would leave
+    the client waiting forever."""
 
-    @staticmethod
-    def dumps(data: Any, **_: Any) -> str:
+    def __init__(self, present: Callable[[BaseException], FeathersError]) -> None:
+        self.present = present
+
+    def dumps(self, data: Any, **_: Any) -> str:
         try:
             return jsonutil.dumps(data)
-        except (TypeError, ValueError):
+        except (TypeError, ValueError) as failure:
             if isinstance(data, list) and len(data) == 2 and data[0] is None:  # (null, result)
                 log.exception("a socket call's result is not JSON")
-                return jsonutil.dumps([convert(TypeError()).to_json()])
+                return jsonutil.dumps([self.present(failure).to_json()])
             raise
 
     @staticmethod
@@ -66,17 +75,24 @@ def _handshake_headers(environ: Mapping[str, Any]) -> dict[str, str]:
     return {key[5:].replace("_", "-").lower(): value for key, value in environ.items() if key.startswith("HTTP_")}
 
 
+def _peer(environ: Mapping[str, Any]) -> str | None:
+    request = environ.get("aiohttp.request")
+    return request.remote if request is not None else environ.get("REMOTE_ADDR")
+
+
 class SocketIOTransport:
     """Serves every registered service over Socket.IO and delivers published events."""
 
     def __init__(self, app: App, *, client_manager: socketio.AsyncManager | None = None,
                  cors_allowed_origins: str | list[str] | None = "*", path: str = "socket.io",
-                 limits: SocketLimits | None = None, **server_options: Any) -> None:
+                 limits: SocketLimits | None = None, trusted_proxies: int = 0, **server_options: Any) -> None:
+        """`trusted_proxies`: how many proxies in front append to `X-Forwarded-For` (`client_address`)."""
         self.app = app
         self.path = path
+        self.trusted_proxies = trusted_proxies
         self.sio = GuardedSocketServer(  # bounded messages, calls in flight and queues: socket_server.py
-            limits=limits, async_mode="aiohttp", client_manager=client_manager, json=_WireJSON,
-            cors_allowed_origins=cors_allowed_origins, **server_options)
+            limits=limits, present_error=app.present_error, async_mode="aiohttp", client_manager=client_manager,
+            json=_WireJSON(app.present_error), cors_allowed_origins=cors_allowed_origins, **server_options)
         self.connections: dict[str, Connection] = {}
         self.calls = InFlight()
         """Socket method calls in progress (a shutdown waits for them)."""
@@ -129,7 +145,9 @@ class SocketIOTransport:
     # -- connection life cycle -------------------------------------------------------------
 
     async def _on_connect(self, sid: str, environ: Mapping[str, Any], auth: Any = None) -> bool | None:
-        connection = Connection("socketio", _handshake_headers(environ), transport=self, sid=sid)
+        headers = _handshake_headers(environ)
+        connection = Connection("socketio", headers, transport=self, sid=sid)
+        connection["ip"] = client_address(_peer(environ), headers, self.trusted_proxies)
         self.connections[sid] = connection
         try:
             await self.app.authenticate_connection(connection)
@@ -144,7 +162,7 @@ class SocketIOTransport:
             self.connections.pop(sid, None)
             if not isinstance(failure, FeathersError):
                 log.exception("handshake authentication failed")
-            refused = convert(failure).to_json()
+            refused = self.app.present_error(failure).to_json()
             reason = (refused["message"], refused["data"]) if "data" in refused else (refused["message"],)
             raise socketio.exceptions.ConnectionRefusedError(*reason) from None
         if not self._engine_open(sid):
@@ -171,6 +189,14 @@ class SocketIOTransport:
         if connection is not None:
             self.app.emit("disconnect", connection)
 
+    async def close_connection(self, sid: str, event: str, reason: Any) -> None:
+        """Send `event` with `reason` to the socket `sid`, then disconnect it (a server
+        disconnect: clients do not reconnect by themselves). A socket of another process is
+        reached through the client manager (Redis); an unknown one is left alone."""
+        here = sid in self.connections
+        await self.sio.emit(event, (reason,), to=sid, namespace=NAMESPACE, ignore_queue=here)
+        await self.sio.disconnect(sid, namespace=NAMESPACE, ignore_queue=here)
+
     async def _close_if_open(self, connection: Connection) -> None:
         """Server code emitting `disconnect` (e.g. token expiry) closes the socket."""
         if connection.transport is self and connection.sid is not None \
@@ -191,18 +217,26 @@ class SocketIOTransport:
     # -- method calls ------------------------------------------------------------------------
 
     async def _on_event(self, method: str, sid: str, *args: Any) -> Any:
+        connection = self.connections.get(sid)
+        params: dict[str, Any] = {**connection, "connection": connection} if connection is not None else {}
+        failure: Exception | None = None
         try:
             with self.calls.track():
-                result = await self._call(method, sid, list(args))
-        except Exception as failure:
+                result = await self._call(method, params, list(args))
+        except Exception as caught:
+            failure = caught
             if not isinstance(failure, FeathersError):
                 log.exception("socket call '%s' failed", method)
-            return convert(failure).to_json()
+        limits = self.app.rate_limits
+        if limits is not None and connection is not None:
+            failure = await limits.settle(params, failed=failure is not None) or failure
+        if failure is not None:
+            return self.app.present_error(failure).to_json()
         return None, result
 
-    async def _call(self, method: str, sid: str, args: list[Any]) -> Any:
-        connection = self.connections.get(sid)
-        if connection is None:
+    async def _call(self, method: str, params: dict[str, Any], args: list[Any]) -> Any:
+        """Run the call with `params` (the connection's, spread, plus `connection`)."""
+        if "connection" not in params:
             raise NotFound("Connection closed")
         if not args or not isinstance(args[0], str):
             raise NotFound("Invalid service path")
@@ -222,7 +256,7 @@ class SocketIOTransport:
             query = {}
         if not isinstance(query, dict):
             raise BadRequest("The query must be an object")
-        params = {**connection, "query": query, "route": route, "connection": connection}
+        params.update(query=query, route=route)
         context = await proxy.run(method, values, params)
         return context.outgoing
 

@@ -206,12 +206,12 @@ def use_candle_services(app: App, store: CandleStore) -> None:
                                 "from, when the asked one is not stored) and `gaps` (`{start, end, missing}`). "
                                 "A timeframe neither stored nor derivable is a 400 with `data.code` "
                                 "`INVALID_TIMEFRAME`.",
-                 "security": signed_in},
+                 "security": signed_in, "codes": ["INVALID_TIMEFRAME"]},
     })
     app.use("candles/series", SeriesService(store, app.get("paginate") or {"default": 25, "max": 100}), {
         "methods": ["find"],
         "schemas": {"query": SeriesQuerySchema, "result": SeriesResultSchema},
-        "docs": {"description": "The stored candle series: range, count and gaps.", "security": signed_in},
+        "docs": {"description": "The stored candle series: range, count and gaps.", "security": signed_in, "codes": []},
     })
     reader = authenticate("jwt", "api-key")
     for path in ("candles", "candles/series"):

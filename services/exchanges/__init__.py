@@ -59,8 +59,9 @@ from .service import (
 __all__ = ["ExchangeAccounts", "MarketStore", "PaperBooks", "accounts_of", "exchange_error", "register"]
 
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
-EXCHANGE_ERRORS = [409, 422, 502, 503]
-"""Statuses of `ACCOUNT_INACTIVE`, `CREDENTIALS_*`, `EXCHANGE_ERROR`, `EXCHANGE_NOT_AVAILABLE`."""
+EXCHANGE_CODES = ["INVALID_EXCHANGE", "INVALID_SYMBOL", "ACCOUNT_INACTIVE", "CREDENTIALS_REFUSED", "CREDENTIALS_UNREADABLE",
+                  "EXCHANGE_ERROR", "EXCHANGE_NOT_AVAILABLE"]
+"""The platform codes an account's operations may answer (listed in the OpenAPI document)."""
 
 
 def accounts_of(app: App) -> ExchangeAccounts:
@@ -94,7 +95,7 @@ def register(app: App) -> None:
                                 "prices). Custom methods `balance` (ccxt's balance structure) and `check` (the "
                                 "credentials tried against the exchange), also at `GET /exchanges/{id}/balance` and "
                                 "`GET /exchanges/{id}/check`.",
-                 "security": SIGNED_IN, "errors": EXCHANGE_ERRORS},
+                 "security": SIGNED_IN, "codes": EXCHANGE_CODES},
     })
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     rules = account_rules(box, settings.get("paper_balances") or DEFAULT_PAPER_BALANCES)
@@ -113,7 +114,7 @@ def register(app: App) -> None:
         app.use(path, AccountOperation(run), {
             "methods": ["find"], "schemas": {"query": NoQuerySchema},
             "docs": {"description": f"{what} The same as `{operation}` on `exchanges`.", "security": SIGNED_IN,
-                     "errors": EXCHANGE_ERRORS}})
+                     "codes": EXCHANGE_CODES}})
         app.service(path).hooks({"around": {"find": [signed_in]}, "before": {"find": [owner_only]}})
 
     app.use("exchanges/catalogue", CatalogueService(pages), {
@@ -128,6 +129,7 @@ def register(app: App) -> None:
         "docs": {"description": "The spot and perpetual markets of one exchange (`exchange` is required), in ccxt's "
                                 "market structure, loaded from the exchange once and kept in storage. An unknown "
                                 "`symbol` is a 400 with `data.code` `INVALID_SYMBOL` and `suggestions`.",
-                 "security": SIGNED_IN, "errors": [503]},
+                 "security": SIGNED_IN,
+                 "codes": ["INVALID_EXCHANGE", "INVALID_SYMBOL", "EXCHANGE_ERROR", "EXCHANGE_NOT_AVAILABLE"]},
     })
     app.service("exchanges/markets").hooks({"around": {"find": [signed_in]}})

@@ -44,6 +44,7 @@ from cryptorobot.adapters import MemoryService
 from cryptorobot.errors import BadRequest
 from cryptorobot.schemas import QuerySchema, Schema, fields
 from hooks import authenticate
+from services.errors import platform_error
 from services.market_data import MarketDataHub, MarketKey
 
 from .audience import TickerAudience
@@ -143,7 +144,7 @@ class TickerService(MemoryService):
         try:
             subscribed = self.audience.subscribe(connection, keys)
         except ValueError as refusal:
-            raise BadRequest(str(refusal), {"limit": self.audience.max_subscriptions}) from None
+            raise platform_error("LIMIT_REACHED", str(refusal), limit=self.audience.max_subscriptions) from None
         return self._answer(data["exchange"], keys, subscribed)
 
     async def unsubscribe(self, data: dict[str, Any], params: dict[str, Any]) -> dict[str, Any]:

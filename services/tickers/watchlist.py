@@ -24,11 +24,11 @@ from marshmallow import validate
 
 from cryptorobot import App
 from cryptorobot.adapters import Index
-from cryptorobot.errors import BadRequest
 from cryptorobot.hooks import HookContext
 from cryptorobot.schemas import QuerySchema, Schema, fields
 from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
+from services.errors import platform_error
 from services.market_data import MarketDataHub, MarketKey
 from services.users import EQUALITY, RecordId
 
@@ -99,7 +99,7 @@ def use_watchlist_service(app: App, hub: MarketDataHub, audience: TickerAudience
             return
         kept = await adapter.find({"query": {"userId": user["_id"], "$limit": 0}, "paginate": {"default": 0}})
         if isinstance(kept, dict) and kept["total"] >= limit:
-            raise BadRequest(f"A watchlist holds {limit} markets at most", {"limit": limit})
+            raise platform_error("LIMIT_REACHED", f"A watchlist holds {limit} markets at most", limit=limit)
 
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     app.service(WATCHLIST_PATH).hooks({

@@ -23,8 +23,3 @@ async def new_account(platform: Platform, token: str, **data: Any) -> dict[str, 
     status, body = await platform.request("POST", "/exchanges", json=data, token=token)
     assert status == 201, body
     return body
-
-
-def invalid(errors: dict[str, list[str]]) -> dict[str, Any]:
-    return {"name": "BadRequest", "message": "validation failed", "code": 400, "className": "bad-request",
-            "errors": errors}

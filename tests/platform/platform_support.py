@@ -24,12 +24,21 @@ def as_json(value: Any) -> Any:
     return json.loads(jsonutil.dumps(value))
 
 
-def not_authenticated(message: str, **extra: Any) -> dict[str, Any]:
-    return {"name": "NotAuthenticated", "message": message, "code": 401, "className": "not-authenticated", **extra}
+def not_authenticated(message: str, code: str = "UNAUTHORIZED", data: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The body of a 401 with machine code `code` and other `data`."""
+    return {"name": "NotAuthenticated", "message": message, "code": 401, "className": "not-authenticated",
+            "data": {"code": code, **(data or {})}}
 
 
 def not_found(id: Any) -> dict[str, Any]:
-    return {"name": "NotFound", "message": f"No record found for id '{id}'", "code": 404, "className": "not-found"}
+    return {"name": "NotFound", "message": f"No record found for id '{id}'", "code": 404, "className": "not-found",
+            "data": {"code": "NOT_FOUND"}}
+
+
+def bad_request(errors: dict[str, Any]) -> dict[str, Any]:
+    """The body of a 400 with per-field `errors`."""
+    return {"name": "BadRequest", "message": "validation failed", "code": 400, "className": "bad-request",
+            "data": {"code": "VALIDATION_FAILED"}, "errors": errors}
 
 
 def b64(data: dict[str, Any]) -> str:
@@ -70,6 +79,11 @@ class Platform:
         await self.sign_up(email)
         result = await self.login(email)
         return result["user"], result["accessToken"]
+
+    async def set_tier(self, user: dict[str, Any], tier: str) -> None:
+        """Put `user` on `tier` (server code: `[ratelimit.tiers]`), e.g. "pro" for more than
+        one logged-in socket."""
+        await self.app.service("users").patch(user["_id"], {"tier": tier})
 
     async def stored(self, path: str, id: Any) -> dict[str, Any]:
         """The record as stored (internal call: nothing hidden)."""

@@ -147,7 +147,7 @@ async def test_expired_token(platform: Platform) -> None:
                              "iss": "cryptorobot", "jti": str(uuid.uuid4())})
     expired_at = time.strftime("%Y-%m-%dT%H:%M:%S.000Z", time.gmtime(exp))
     assert await rejected(platform, token) == (401, not_authenticated(
-        "jwt expired", data={"name": "TokenExpiredError", "expiredAt": expired_at}))
+        "jwt expired", "TOKEN_EXPIRED", {"name": "TokenExpiredError", "expiredAt": expired_at}))
 
 
 async def test_token_of_a_deleted_user(platform: Platform) -> None:
@@ -341,7 +341,7 @@ async def test_handshake_with_a_bad_token_is_refused(platform: Platform) -> None
     url = str(platform.http.make_url("")).rstrip("/")
     with pytest.raises(socketio.exceptions.ConnectionError):
         await client.connect(url, headers={"Authorization": "Bearer garbage"}, transports=["websocket"], wait_timeout=5)
-    assert refusals == [{"message": "jwt malformed", "data": {"name": "JsonWebTokenError"}}]
+    assert refusals == [{"message": "jwt malformed", "data": {"code": "UNAUTHORIZED", "name": "JsonWebTokenError"}}]
     assert not client.connected
 
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 
 from cryptorobot.schemas import SERVER_SET
-from exchange_support import ACCOUNT_FIELDS, LIVE, PAPER_FIELDS, invalid, new_account
-from platform_support import Platform, not_authenticated, not_found, socket_login
+from exchange_support import ACCOUNT_FIELDS, LIVE, PAPER_FIELDS, new_account
+from platform_support import Platform, bad_request, not_authenticated, not_found, socket_login
 from tests.fakes.binance import API_KEY
 
 
@@ -65,7 +65,7 @@ async def test_a_live_account_shows_which_credentials_are_set_never_their_values
 ])
 async def test_create_validation(platform: Platform, data: dict, errors: dict) -> None:
     _, token = await platform.member("ann@example.com")
-    assert await platform.request("POST", "/exchanges", json=data, token=token) == (400, invalid(errors))
+    assert await platform.request("POST", "/exchanges", json=data, token=token) == (400, bad_request(errors))
     assert await platform.app.service("exchanges").find({"paginate": False}) == []
 
 
@@ -125,12 +125,12 @@ async def test_patch_replaces_credentials_and_keeps_creation_fields(platform: Pl
     again = await platform.stored("exchanges", account["_id"])
     assert again["sealedCredentials"] != stored["sealedCredentials"]
     status, body = await platform.request("PATCH", f"/exchanges/{account['_id']}", json={"secret": None}, token=token)
-    assert (status, body) == (400, invalid({"secret": [
+    assert (status, body) == (400, bad_request({"secret": [
         "Required by binance for live trading (ccxt requiredCredentials); or create a paper account."]}))
     status, body = await platform.request("PATCH", f"/exchanges/{account['_id']}",
                                           json={"exchange": "kraken", "paper": True, "paperBalances": {"USDT": 1}},
                                           token=token)
-    assert (status, body) == (400, invalid({
+    assert (status, body) == (400, bad_request({
         "exchange": ["Set at creation only: create another account instead."],
         "paper": ["Set at creation only: create another account instead."],
         "paperBalances": ["Set at creation only: create another account instead."]}))
@@ -215,7 +215,7 @@ async def test_operations_validate_their_input(platform: Platform) -> None:
     account = await new_account(platform, token, exchange="sim")
     status, body = await platform.request("POST", "/exchanges", json={}, token=token,
                                           headers={"X-Service-Method": "balance"})
-    assert (status, body) == (400, invalid({"id": ["Missing data for required field."]}))
+    assert (status, body) == (400, bad_request({"id": ["Missing data for required field."]}))
     status, body = await platform.request("POST", "/exchanges", json=[{"id": account["_id"]}], token=token,
                                           headers={"X-Service-Method": "check"})
     assert (status, body["message"]) == (400, "Service 'exchanges' does not accept an array for 'check'")

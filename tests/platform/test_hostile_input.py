@@ -57,7 +57,7 @@ async def test_an_array_where_none_is_accepted_is_a_400(platform: Platform, sock
     verb, url, headers = rest_request(path, method)
     status, body = await platform.request(verb, url, json=data, token=token, headers=headers)
     refusal = {"name": "BadRequest", "code": 400, "className": "bad-request",
-               "message": f"Service '{path}' does not accept an array for '{method}'"}
+               "message": f"Service '{path}' does not accept an array for '{method}'", "data": {"code": "BAD_REQUEST"}}
     assert (status, body) == (400, refusal)
     socket = await sockets(platform.http)
     await socket_login(socket, "ann@example.com")
@@ -72,7 +72,8 @@ async def test_data_that_is_not_an_object_is_a_400(platform: Platform, sockets: 
     verb, url, headers = rest_request(path, method)
     status, body = await platform.request(verb, url, data=json.dumps(data), token=token,
                                           headers={**headers, "Content-Type": "application/json"})
-    refusal = {"name": "BadRequest", "code": 400, "className": "bad-request", "message": "Data must be an object"}
+    refusal = {"name": "BadRequest", "code": 400, "className": "bad-request", "message": "Data must be an object",
+               "data": {"code": "BAD_REQUEST"}}
     assert (status, body) == (400, refusal)
     socket = await sockets(platform.http)
     await socket_login(socket, "ann@example.com")
@@ -100,7 +101,7 @@ async def test_a_40000_clause_or_is_refused_before_any_hook_and_others_go_on(pla
     refused, answered = await asyncio.gather(hostile, honest)
     assert refused == {"name": "BadRequest", "code": 400, "className": "bad-request",
                        "message": "Query too large: $or has 40000 clauses (at most 100)",
-                       "data": {"limit": "query.max_clauses", "max": 100}}
+                       "data": {"code": "BAD_REQUEST", "limit": "query.max_clauses", "max": 100}}
     assert answered[0] is None and answered[1]["total"] == 1
     assert len(reached) == 1  # only ann's find reached the service's hooks
 
@@ -131,7 +132,7 @@ async def test_configured_query_limits_hold_over_both_transports(make_platform: 
     1000-parameter limit here, which would otherwise drop the excess silently, as qs does)."""
     platform = await make_platform(query=LIMITS)
     _, token = await platform.member("ann@example.com")
-    expected = {"limit": f"query.{limit}", "max": LIMITS[limit]}
+    expected = {"code": "BAD_REQUEST", "limit": f"query.{limit}", "max": LIMITS[limit]}
     status, body = await platform.request("GET", "/api-keys?" + "&".join(query_string(query)), token=token)
     assert (status, body["name"], body["data"]) == (400, "BadRequest", expected)
     socket = await sockets(platform.http)
@@ -153,7 +154,8 @@ async def test_deeply_nested_data_is_a_400(platform: Platform, sockets: Any, pat
     _, token = await platform.member("ann@example.com")
     verb, url, headers = rest_request(path, method)
     refusal = {"name": "BadRequest", "code": 400, "className": "bad-request",
-               "message": "Data nested deeper than 32 levels", "data": {"limit": "data.max_depth", "max": 32}}
+               "message": "Data nested deeper than 32 levels",
+               "data": {"code": "BAD_REQUEST", "limit": "data.max_depth", "max": 32}}
     assert await platform.request(verb, url, json=nested(levels), token=token, headers=headers) == (400, refusal)
     if levels < 100:  # python-socketio's client recurses over what it sends
         socket = await sockets(platform.http)

@@ -11,16 +11,11 @@ import pytest
 from openapi_spec_validator import validate as validate_openapi
 
 from cryptorobot.schemas import SERVER_SET
-from platform_support import PASSWORD, Platform, not_authenticated, socket_login
+from platform_support import PASSWORD, Platform, bad_request, not_authenticated, socket_login
 
 UNKNOWN = ["Unknown field."]
 KEY_FORBIDDEN = {"name": "Forbidden", "message": "API keys can not manage accounts or keys; log in with a password",
-                 "code": 403, "className": "forbidden"}
-
-
-def bad_request(errors: dict[str, Any]) -> dict[str, Any]:
-    return {"name": "BadRequest", "message": "validation failed", "code": 400, "className": "bad-request",
-            "errors": errors}
+                 "code": 403, "className": "forbidden", "data": {"code": "FORBIDDEN"}}
 
 
 def utc(*args: int) -> datetime:
@@ -238,13 +233,14 @@ async def test_openapi_describes_users_and_api_keys(platform: Platform) -> None:
     assert signup["properties"]["password"]["minLength"] == 8
     assert "required" not in body_schema(spec, spec["paths"]["/users/{id}"]["patch"])
     user = component(spec, spec["paths"]["/users/{id}"]["get"]["responses"]["200"]["content"]["application/json"]["schema"])
-    assert set(user["properties"]) == {"_id", "email", "name", "createdAt", "updatedAt"}
+    assert set(user["properties"]) == {"_id", "email", "name", "tier", "roles", "createdAt", "updatedAt"}
     find_users = params(spec["paths"]["/users"]["get"])
     assert find_users["createdAt[$gte]"]["schema"] == {"type": "string", "format": "date-time"}
     assert {"email", "email[$in][]", "_id", "$sort[updatedAt]"} <= set(find_users)
     assert not any("password" in name for name in find_users)
     assert "email[$gt]" not in find_users and "name" not in find_users
-    assert set(find_users["$select[]"]["schema"]["items"]["enum"]) == {"_id", "email", "createdAt", "updatedAt", "name"}
+    assert set(find_users["$select[]"]["schema"]["items"]["enum"]) == {
+        "_id", "email", "createdAt", "updatedAt", "name", "tier", "roles"}
 
     key_body = body_schema(spec, spec["paths"]["/api-keys"]["post"])
     assert key_body["required"] == ["name"] and set(key_body["properties"]) == {"name"}

@@ -30,6 +30,7 @@ async def activity(socket: Any, me: dict[str, Any]) -> None:
 async def test_two_users_only_see_their_own_events(platform: Platform, sockets, settled) -> None:
     add_notes(platform)
     ann, ann_token = await platform.member("ann@example.com")
+    await platform.set_tier(ann, "pro")  # two sockets
     bob, _ = await platform.member("bob@example.com")
     ann_socket, ann_tablet, bob_socket, anonymous = [await sockets(platform.http) for _ in range(4)]
     await socket_login(ann_socket, "ann@example.com")
@@ -72,7 +73,8 @@ async def test_a_logged_out_socket_stops_receiving(platform: Platform, sockets, 
 
 
 async def test_the_authentication_service_publishes_nothing(platform: Platform, sockets, settled) -> None:
-    await platform.member("ann@example.com")
+    ann, _ = await platform.member("ann@example.com")
+    await platform.set_tier(ann, "pro")  # two sockets
     watcher = await sockets(platform.http)
     await socket_login(watcher, "ann@example.com")
     other = await sockets(platform.http)

@@ -72,7 +72,7 @@ async def test_socket_queries_with_real_types(owners, sockets) -> None:
     assert await socket.call("get", "notes", theirs["_id"], {"userId": bob["_id"]}) == not_found(theirs["_id"])
     assert await socket.call("remove", "notes", None, {"userId": bob["_id"]}) == {
         "name": "MethodNotAllowed", "message": "Can not remove multiple entries", "code": 405,
-        "className": "method-not-allowed"}
+        "className": "method-not-allowed", "data": {"code": "METHOD_NOT_ALLOWED"}}
 
 
 async def test_anonymous_callers_are_refused(owners) -> None:

@@ -8,14 +8,14 @@ import asyncio
 from typing import Any
 
 from cryptorobot import ManualClock
-from platform_support import PASSWORD, Platform, not_authenticated, socket_login
+from platform_support import PASSWORD, Platform, bad_request, not_authenticated, socket_login
 from tests.conftest import WAIT
 
 NEW_PASSWORD = "a brand new password"
 
 
 def revoked(reason: str) -> dict[str, Any]:
-    return not_authenticated("Token revoked", data={"name": "TokenRevokedError", "reason": reason})
+    return not_authenticated("Token revoked", "TOKEN_REVOKED", {"name": "TokenRevokedError", "reason": reason})
 
 
 async def token_works(platform: Platform, token: str) -> int:
@@ -95,10 +95,6 @@ async def test_revoking_a_key_ends_the_tokens_obtained_with_it(platform: Platfor
 
 async def change_password(platform: Platform, user: dict, token: str, **data: Any) -> tuple[int, Any]:
     return await platform.request("PATCH", f"/users/{user['_id']}", json={"password": NEW_PASSWORD, **data}, token=token)
-
-
-def bad_request(errors: dict) -> dict:
-    return {"name": "BadRequest", "message": "validation failed", "code": 400, "className": "bad-request", "errors": errors}
 
 
 async def test_a_password_change_needs_the_current_password(platform: Platform) -> None:

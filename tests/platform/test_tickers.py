@@ -141,7 +141,8 @@ async def test_a_full_watchlist_refuses_more(make_platform: Any) -> None:
                                        token=token))[0] == 201
     status, body = await platform.request("POST", "/exchanges/watchlist", json={"exchange": "sim", "symbol": "SOL/USDT"},
                                           token=token)
-    assert (status, body["message"], body["data"]) == (400, "A watchlist holds 2 markets at most", {"limit": 2})
+    assert (status, body["message"], body["data"]) == (400, "A watchlist holds 2 markets at most",
+                                                       {"code": "LIMIT_REACHED", "limit": 2})
 
 
 async def test_a_followed_trader_symbol_reaches_its_owner_now_and_after_login(

@@ -8,15 +8,9 @@ import bcrypt
 import pytest
 
 from cryptorobot.schemas import SERVER_SET
-from platform_support import PASSWORD, Platform, as_json, not_authenticated, not_found
+from platform_support import PASSWORD, Platform, as_json, bad_request, not_authenticated, not_found
 
-USER_FIELDS = {"_id", "email", "createdAt", "updatedAt"}
-
-
-def bad_request(errors: dict) -> dict:
-    """The schema layer's 400 (`cryptorobot.schemas`): per-field messages in `errors`."""
-    return {"name": "BadRequest", "message": "validation failed", "code": 400, "className": "bad-request",
-            "errors": errors}
+USER_FIELDS = {"_id", "email", "tier", "roles", "createdAt", "updatedAt"}
 
 
 async def all_users(platform: Platform) -> list[dict]:
@@ -54,7 +48,8 @@ async def test_email_is_unique_case_insensitively(platform: Platform, second: st
     await platform.sign_up("ann@example.com")
     status, body = await platform.request("POST", "/users", json={"email": second, "password": "another password"})
     assert (status, body) == (409, {"name": "Conflict", "message": "Duplicate value for unique index (email)",
-                                    "code": 409, "className": "conflict", "data": {"fields": ["email"]}})
+                                    "code": 409, "className": "conflict",
+                                    "data": {"code": "CONFLICT", "fields": ["email"]}})
     assert len(await all_users(platform)) == 1
 
 

@@ -273,8 +273,9 @@ async def test_rest_params(client, echo_app) -> None:
     _, echo = echo_app
     await client.get("/echo/1?a=b", headers={"X-Custom-Header": "Value", "Authorization": "Bearer t"})
     params = echo.params[-1]
-    assert set(params) == {"query", "headers", "route", "provider"}
+    assert set(params) == {"query", "headers", "route", "provider", "ip"}
     assert params["provider"] == "rest"
+    assert params["ip"] == "127.0.0.1"  # the client's address (no trusted proxies: the TCP peer)
     assert params["query"] == {"a": "b"}
     assert params["route"] == {}
     assert params["headers"]["x-custom-header"] == "Value"
