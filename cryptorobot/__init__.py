@@ -15,12 +15,13 @@ from .channels import Channel, Connection
 from .clock import Clock, ManualClock, SystemClock
 from .hooks import NOT_SET, HookContext
 from .server import create_web_app, serve
+from .static_sites import StaticSite
 from .service import ServiceProxy
 from .supervisor import Supervised, Supervisor, TaskCrash, TaskStatus
 
 __all__ = [
     "NOT_SET", "App", "Channel", "Clock", "Connection", "HookContext", "ManualClock", "ServiceProxy", "Supervised",
-    "Supervisor", "SystemClock", "TaskCrash", "TaskStatus", "__version__", "create_web_app", "errors", "serve",
+    "StaticSite", "Supervisor", "SystemClock", "TaskCrash", "TaskStatus", "__version__", "create_web_app", "errors", "serve",
 ]
 
 __version__ = "0.1.0"
