@@ -26,7 +26,7 @@ export function tickersPanel ({ client }) {
       h('td', { class: 'num' }, number(ticker.bid)),
       h('td', { class: 'num' }, number(ticker.ask)),
       h('td', { class: `num ${ticker.percentage > 0 ? 'up' : ticker.percentage < 0 ? 'down' : ''}` }, percent(ticker.percentage)),
-      h('td', { class: 'muted time' }, ticker.timestamp ? new Date(ticker.timestamp).toLocaleTimeString() : '—'),
+      h('td', { class: 'muted time' }, ticker.timestamp ? new Date(ticker.timestamp).toLocaleTimeString([], { hour12: false }) : '—'),
       h('td', {}, h('button', { type: 'button', class: 'small danger', title: 'Stop watching', onClick: (event) => { event.stopPropagation(); watchlist.remove(entry._id) } }, '×')))
   }
 
@@ -52,7 +52,7 @@ export function tickersPanel ({ client }) {
 
   function choose (id) {
     chosen = id
-    chartTitle.textContent = `${id} — live prices since ${new Date().toLocaleTimeString()}`
+    chartTitle.textContent = `${id} — live prices since ${new Date().toLocaleTimeString([], { hour12: false })}`
     if (chart) chart.remove()
     chart = lineChart(chartBox, { height: 180 })
     const seen = latest.get(id)
