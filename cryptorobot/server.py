@@ -12,11 +12,11 @@ from .app import App
 from .config import from_section
 from .cors import CorsPolicy
 from .files import private_umask
+from .static_sites import attach_static_sites
 from .transports.http_limits import HttpLimits, body_deadline, hide_server_version
 from .transports.inflight import InFlight
 from .transports.rest import RestTransport
 from .transports.socket_server import SocketLimits
-from .static_sites import attach_static_sites
 from .transports.socketio import SocketIOTransport
 
 __all__ = ["create_web_app", "serve", "APP_KEY"]

@@ -39,7 +39,8 @@ class DashboardPage:
         """Sign up and log in from the login form."""
         return self.log_in(email, password, sign_up=True)
 
-    def log_in(self, email: str, password: str = PASSWORD, *, sign_up: bool = False, expect_success: bool = True) -> DashboardPage:
+    def log_in(self, email: str, password: str = PASSWORD, *, sign_up: bool = False,
+               expect_success: bool = True) -> DashboardPage:
         form = self.page.locator("#login-form")
         form.locator("input[name=email]").fill(email)
         form.locator("input[name=password]").fill(password)
