@@ -24,7 +24,8 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from cryptorobot.ratelimit import configure_rate_limits
-    from services import api_keys, candles, dashboard, errors, exchanges, health, market_data, tickers, users
+    from services import api_keys, candles, errors, exchanges, health, market_data, tickers, users
+    from services.dashboard import register as register_dashboard
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
@@ -41,7 +42,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     tickers.register(app)
     configure_authentication(app)
     setup_channels(app)
-    dashboard.register(app)  # the web page at `/` (services/dashboard)
+    register_dashboard(app)  # the web page at `/` (services/dashboard)
     return app
 
 
