@@ -48,7 +48,7 @@ export function percent (value) {
 export function when (value) {
   if (value === null || value === undefined) return '—'
   const date = new Date(value)
-  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString()
+  return Number.isNaN(date.getTime()) ? String(value) : date.toLocaleString([], { hour12: false })
 }
 
 /** The message of a Feathers error (with its machine code) for a status line. */

@@ -13,7 +13,7 @@ export function loginView (client, done) {
     status)
   onSubmit(form, status, async ({ email, password, signup }) => {
     if (signup) await client.service('users').create({ email, password })
-    done(await client.authenticate({ strategy: 'local', email, password }))
+    await done(await client.authenticate({ strategy: 'local', email, password }))
   })
   return h('div', { class: 'center' }, form)
 }

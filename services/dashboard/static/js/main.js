@@ -1,9 +1,11 @@
 // Boot: connect, log back in with a kept token or show the login form, then the panels.
 import { createClient } from './client.js'
-import { fill } from './dom.js'
+import { errorText, fill, h } from './dom.js'
 import { loginView } from './login.js'
 import { accountsPanel } from './accounts.js'
 import { tickersPanel } from './tickers.js'
+import { tradersPanel } from './traders.js'
+import { backtestsPanel } from './backtests.js'
 
 const { client, socket } = createClient()
 const main = document.getElementById('main')
@@ -19,12 +21,25 @@ socket.on('connect', () => showConnection('connected'))
 socket.on('disconnect', () => showConnection('disconnected'))
 socket.io.on('reconnect_attempt', () => showConnection('reconnecting'))
 
+/** The panels, each with the services it needs: a server without them shows the others. */
+const PANELS = [
+  { make: accountsPanel, needs: ['exchanges'] },
+  { make: tickersPanel, needs: ['exchanges/watchlist', 'exchanges/ticker'] },
+  { make: tradersPanel, needs: ['traders', 'traders/pods/events', 'trades', 'strategies', 'exchanges'], wide: true },
+  { make: backtestsPanel, needs: ['backtests', 'strategies', 'candles'], wide: true }
+]
+
 /** The panels of a logged-in user; each one keeps itself up to date from service events. */
-function dashboard (user) {
+async function dashboard (user) {
   who.textContent = user.email
   logout.hidden = false
   const context = { client, user }
-  fill(main, ...[accountsPanel, tickersPanel].map((make) => make(context)))
+  const { services } = await client.service('health').find()
+  fill(main, ...PANELS.filter(({ needs }) => needs.every((path) => services.includes(path))).map(({ make, wide }) => {
+    const element = make(context)
+    if (wide) element.classList.add('wide')
+    return element
+  }))
 }
 
 function login () {
@@ -39,3 +54,4 @@ logout.addEventListener('click', async () => {
 client.on('logout', () => window.location.reload())
 
 client.reAuthenticate().then(({ user }) => dashboard(user), () => login())
+  .catch((error) => fill(main, h('p', { class: 'status error' }, errorText(error))))
