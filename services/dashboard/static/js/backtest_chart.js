@@ -4,6 +4,7 @@ import { AreaSeries, CandlestickSeries, LineSeries, chartIn, createSeriesMarkers
 import { findAll } from './dom.js'
 
 const MAX_CANDLES = 5000
+const MAX_FILLS = 5000
 
 /** `[[ms, equity]]` -> `[[ms, drawdown %]]` (0 at a new peak, negative below it). */
 export function drawdown (equity) {
@@ -14,18 +15,24 @@ export function drawdown (equity) {
   })
 }
 
-/** The candles the backtest ran over (the first MAX_CANDLES of them). */
-export async function backtestCandles (client, backtest) {
-  return findAll(client.service('candles'), {
-    exchange: backtest.exchange, symbol: backtest.symbol, timeframe: backtest.timeframe,
-    timestamp: { $gte: backtest.start, $lt: backtest.end }, $sort: { timestamp: 1 }, $limit: 1000
-  }, MAX_CANDLES)
+/** What the chart of a completed backtest shows besides its `results`: `{candles, fills}`, the
+ *  candles it ran over and its fills (`backtests/:backtestId/trades`), the first MAX_CANDLES
+ *  and MAX_FILLS of them. */
+export async function backtestData (client, backtest) {
+  const [candles, fills] = await Promise.all([
+    findAll(client.service('candles'), {
+      exchange: backtest.exchange, symbol: backtest.symbol, timeframe: backtest.timeframe,
+      timestamp: { $gte: backtest.start, $lt: backtest.end }, $sort: { timestamp: 1 }, $limit: 1000
+    }, MAX_CANDLES),
+    findAll(client.service(`backtests/${backtest._id}/trades`), { $limit: 1000 }, MAX_FILLS)
+  ])
+  return { candles, fills }
 }
 
-/** Draw `backtest` (with `results`) and its `candles` in `container`; the chart (`remove()` it). */
-export function backtestChart (container, backtest, candles) {
+/** Draw `backtest` (with `results`), its `candles` and `fills` in `container`; the chart (`remove()` it). */
+export function backtestChart (container, backtest, { candles, fills }) {
   const chart = chartIn(container, { autoSize: true })
-  const { equity, fills = [] } = backtest.results
+  const { equity } = backtest.results
   const curve = equity.timestamp.map((time, index) => [time, equity.equity[index]])
 
   const price = chart.addSeries(CandlestickSeries, {

@@ -4,7 +4,7 @@
 import { errorText, fill, findAll, h, number, onSubmit, panel, percent, when } from './dom.js'
 import { liveList } from './live.js'
 import { strategyPicker } from './strategy_picker.js'
-import { backtestCandles, backtestChart } from './backtest_chart.js'
+import { backtestChart, backtestData } from './backtest_chart.js'
 
 const LISTED = ['_id', 'state', 'progress', 'message', 'type', 'strategyId', 'exchange', 'symbol', 'timeframe', 'start', 'end',
   'initialCash', 'bars', 'createdAt', 'finishedAt']
@@ -28,14 +28,14 @@ export function backtestsPanel ({ client }) {
     shown = id
     list.redraw()
     const backtest = await backtests.get(id)
-    const candles = await backtestCandles(client, backtest)
+    const data = await backtestData(client, backtest)
     if (shown !== id) return
     chartTitle.textContent = `${backtest.type} on ${backtest.exchange} ${backtest.symbol} ${backtest.timeframe}, ${when(backtest.start)} – ${when(backtest.end)}`
     const stats = backtest.results.statistics || {}
     fill(statistics, ...SHOWN_STATISTICS.filter((name) => name in stats).map((name) =>
       h('div', { dataset: { statistic: name } }, h('span', { class: 'muted' }, name), h('span', {}, number(stats[name])))))
     if (chart) chart.remove()
-    chart = backtestChart(chartBox, backtest, candles)
+    chart = backtestChart(chartBox, backtest, data)
   }
 
   function card (backtest) {

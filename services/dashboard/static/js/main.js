@@ -6,6 +6,7 @@ import { accountsPanel } from './accounts.js'
 import { tickersPanel } from './tickers.js'
 import { tradersPanel } from './traders.js'
 import { backtestsPanel } from './backtests.js'
+import { notificationsPanel } from './notifications.js'
 
 const { client, socket } = createClient()
 const main = document.getElementById('main')
@@ -25,6 +26,7 @@ socket.io.on('reconnect_attempt', () => showConnection('reconnecting'))
 const PANELS = [
   { make: accountsPanel, needs: ['exchanges'] },
   { make: tickersPanel, needs: ['exchanges/watchlist', 'exchanges/ticker'] },
+  { make: notificationsPanel, needs: ['messages'] },
   { make: tradersPanel, needs: ['traders', 'traders/pods/events', 'trades', 'strategies', 'exchanges'], wide: true },
   { make: backtestsPanel, needs: ['backtests', 'strategies', 'candles'], wide: true }
 ]
@@ -33,8 +35,8 @@ const PANELS = [
 async function dashboard (user) {
   who.textContent = user.email
   logout.hidden = false
-  const context = { client, user }
   const { services } = await client.service('health').find()
+  const context = { client, user, services }
   fill(main, ...PANELS.filter(({ needs }) => needs.every((path) => services.includes(path))).map(({ make, wide }) => {
     const element = make(context)
     if (wide) element.classList.add('wide')
