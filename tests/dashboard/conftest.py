@@ -9,15 +9,20 @@ of its own. Without Chromium or Playwright these tests are skipped. Screenshots 
 
 from __future__ import annotations
 
+import json
 import shutil
-from collections.abc import Iterator
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.dashboard.dashboard_page import SCREENSHOTS, DashboardPage
-from tests.server_process import ServerProcess
+from tests.dashboard.dashboard_page import SCREENSHOTS, WAIT_MS, DashboardPage
+from tests.platform.ticker_support import store_series
+from tests.server_process import REPO, ServerProcess
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 
@@ -28,16 +33,53 @@ if not Path(CHROMIUM).exists():
 
 def pytest_configure(config: pytest.Config) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    playwright_api.expect.set_options(timeout=WAIT_MS)
+
+
+SERVER_ENV = {
+    "CRYPTOROBOT_ENV": "test", "CRYPTOROBOT_STORAGE": "sqlite",
+    # A watched random walk moves within the test's wait; the stored BTC/USDT series replays
+    # 40 candles a second, so a trader on it trades within seconds.
+    "CRYPTOROBOT_TICKERS__RANDOM_WALK__INTERVAL": "0.25", "CRYPTOROBOT_TICKERS__REPLAY__CANDLES_PER_SECOND": "40",
+    "CRYPTOROBOT_BACKTESTS__WORKERS": "1",
+}
 
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ServerProcess]:
-    """The platform, served by `cryptorobot serve` with SQLite storage, one per test module.
-    `tickers.random_walk.interval` is short so a watched price moves within the test's wait."""
+    """The platform, served by `cryptorobot serve` with SQLite storage, one per test module,
+    with 2000 one-minute `sim` BTC/USDT candles stored (a replay market, and what backtests run on)."""
     workdir = tmp_path_factory.mktemp("dashboard")
-    env = {"CRYPTOROBOT_ENV": "test", "CRYPTOROBOT_STORAGE": "sqlite", "CRYPTOROBOT_TICKERS__RANDOM_WALK__INTERVAL": "0.25"}
-    with ServerProcess("cryptorobot.platform:create_app", workdir, env=env) as process:
+    store_series(workdir / "data", "BTC/USDT", count=2000)
+    with ServerProcess("cryptorobot.platform:create_app", workdir, env=SERVER_ENV) as process:
         yield process
+
+
+@pytest.fixture
+def offers(server: ServerProcess) -> Callable[..., None]:
+    """`offers(*paths)`: skip the test when the server has none of these services (a panel shows
+    only where the server offers its services)."""
+
+    def check(*paths: str) -> None:
+        with urllib.request.urlopen(server.url + "/health", timeout=10) as response:
+            services = json.load(response)["services"]
+        missing = [path for path in paths if path not in services]
+        if missing:
+            pytest.skip(f"the platform has no {', '.join(missing)} service")
+
+    return check
+
+
+@pytest.fixture
+def make_admin(server: ServerProcess) -> Callable[[str], None]:
+    """`make_admin(email)`: give a signed-up user the `admin` role, as an operator does
+    (`cryptorobot users set-roles`, on the running server's data directory)."""
+
+    def promote(email: str) -> None:
+        subprocess.run([sys.executable, "-m", "cryptorobot.cli", "users", "set-roles", email, "admin"], cwd=REPO,
+                       env=server.env, capture_output=True, text=True, timeout=60, check=True)
+
+    return promote
 
 
 @pytest.fixture(scope="session")

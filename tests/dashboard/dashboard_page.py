@@ -70,3 +70,30 @@ class DashboardPage:
 
     def ticker_row(self, symbol: str) -> Any:
         return self.page.locator(f"tr.ticker[data-symbol='{symbol}']")
+
+    def create_trader(self, name: str, strategy_type: str, account: str, symbol: str = "BTC/USDT",
+                      **settings: float) -> Any:
+        """Create a trader running a new strategy of `strategy_type` (its settings typed in) on the
+        account labelled `account`; the trader's card."""
+        form = self.page.locator("#trader-form")
+        form.locator("input[name=name]").fill(name)
+        form.locator("select[name=strategy]").select_option(f"type:{strategy_type}")
+        for key, value in settings.items():
+            form.locator(f"[name='setting.{key}']").fill(str(value))
+        choice = form.locator("select[name=exchangeId] option").filter(has_text=f"{account} (")
+        form.locator("select[name=exchangeId]").select_option(choice.get_attribute("value"))
+        form.locator("input[name=symbol]").fill(symbol)
+        form.locator("button[type=submit]").click()
+        return self.page.locator(".trader").filter(has=self.page.locator("strong", has_text=name))
+
+    def run_backtest(self, strategy_type: str, **settings: float) -> Any:
+        """Run a backtest of a new strategy of `strategy_type` over the first stored series, its
+        whole range; the backtest's card."""
+        form = self.page.locator("#backtest-form")
+        form.locator("select[name=strategy]").select_option(f"type:{strategy_type}")
+        for key, value in settings.items():
+            form.locator(f"[name='setting.{key}']").fill(str(value))
+        before = self.page.locator(".backtest").count()
+        form.locator("button[type=submit]").click()
+        self.page.locator(".backtest").nth(before).wait_for()
+        return self.page.locator(".backtest").first

@@ -19,7 +19,7 @@ export function backtestsPanel ({ client }) {
   const status = h('p', { class: 'status', role: 'status' })
   const chartTitle = h('h3', { id: 'backtest-chart-title' })
   const statistics = h('div', { class: 'stats', id: 'backtest-stats' })
-  const chartBox = h('div', { class: 'chart tall', id: 'backtest-chart' })
+  const chartBox = h('div', { class: 'chart tall', id: 'backtest-chart', hidden: true })
   let chart = null
   let shown = null // the _id charted
   let awaited = null // the _id created here, charted once completed
@@ -35,6 +35,7 @@ export function backtestsPanel ({ client }) {
     fill(statistics, ...SHOWN_STATISTICS.filter((name) => name in stats).map((name) =>
       h('div', { dataset: { statistic: name } }, h('span', { class: 'muted' }, name), h('span', {}, number(stats[name])))))
     if (chart) chart.remove()
+    chartBox.hidden = false
     chart = backtestChart(chartBox, backtest, data)
   }
 

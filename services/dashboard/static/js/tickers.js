@@ -12,7 +12,7 @@ export function tickersPanel ({ client }) {
   const tickers = client.service('exchanges/ticker')
   const latest = new Map() // "<exchange>:<symbol>" -> {ticker, direction}
   let chosen = null // the market charted
-  const chartBox = h('div', { class: 'chart small', id: 'ticker-chart' })
+  const chartBox = h('div', { class: 'chart small', id: 'ticker-chart', hidden: true })
   const chartTitle = h('p', { class: 'muted' }, 'Click a market for a chart of its live prices.')
   let chart = null
 
@@ -54,6 +54,7 @@ export function tickersPanel ({ client }) {
     chosen = id
     chartTitle.textContent = `${id} — live prices since ${new Date().toLocaleTimeString([], { hour12: false })}`
     if (chart) chart.remove()
+    chartBox.hidden = false
     chart = lineChart(chartBox, { height: 180 })
     const seen = latest.get(id)
     if (seen && seen.ticker.last !== null) chart.push(seen.ticker.timestamp, seen.ticker.last)
