@@ -82,8 +82,10 @@ def make_admin(server: ServerProcess) -> Callable[[str], None]:
     return promote
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Chromium, one per test module: Playwright's synchronous API keeps an event loop running
+    in this thread while it is open, which the asyncio tests after these must not find."""
     with playwright_api.sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM)
         yield chromium
