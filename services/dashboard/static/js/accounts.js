@@ -1,7 +1,7 @@
 // Exchange accounts: the user's accounts with their balances, and a form for a paper
 // account on the simulated exchange (`sim`).
 import { errorText, h, number, onSubmit, panel } from './dom.js'
-import { liveList } from './live.js'
+import { liveList, refreshers } from './live.js'
 
 /** `{USDT: 10000, BTC: 0.1}` of a ccxt balance's totals, zeros left out. */
 function totals (balance) {
@@ -46,6 +46,7 @@ export function accountsPanel ({ client }) {
         h('button', { type: 'button', class: 'small danger', onClick: () => confirm(`Remove the account "${account.label || account.exchange}"?`) && exchanges.remove(account._id) }, 'Remove')))
   }
 
+  refreshers.add(() => balances.clear()) // before the list redraws: its rows load them again
   const list = liveList(exchanges, { row, empty: 'No exchange account yet: create a paper one below.' })
   // A fill changes a paper account's balance: the trades service says when (if it is there).
   client.service('trades').on('created', (trade) => {

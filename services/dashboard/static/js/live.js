@@ -3,6 +3,15 @@
 // Events reach only the owner's sockets (the server's channels), with no subscription call.
 import { errorText, fill, findAll, h } from './dom.js'
 
+/** What to run when the socket is back after a drop (events sent meanwhile were lost): every
+ *  list reloads itself; panels add what else they keep (`refreshers.add(fn)`). */
+export const refreshers = new Set()
+
+/** Run every refresher (after a reconnection and the login it restores). */
+export function refreshAll () {
+  for (const refresh of refreshers) refresh()
+}
+
 /**
  * `liveList(service, {query, row, empty, accept, limit})` -> `{element, records, redraw, loaded}`
  * (`loaded`: a promise of the first `find`'s end).
@@ -34,14 +43,16 @@ export function liveList (service, { query = {}, row, empty = 'Nothing yet.', ac
   service.on('updated', (record) => put(record))
   service.on('removed', (record) => { records.delete(record._id); redraw() })
 
-  async function load () {
+  async function load (reset = false) {
     try {
       const found = await findAll(service, { $sort: { createdAt: -1 }, ...query }, limit)
+      if (reset) records.clear()
       for (const record of found) if (accept(record) && !records.has(record._id)) records.set(record._id, record)
       redraw()
     } catch (error) {
       fill(element, h('p', { class: 'status error' }, errorText(error)))
     }
   }
+  refreshers.add(() => load(true))
   return { element, records, redraw, loaded: load() }
 }

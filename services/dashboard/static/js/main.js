@@ -7,6 +7,7 @@ import { tickersPanel } from './tickers.js'
 import { tradersPanel } from './traders.js'
 import { backtestsPanel } from './backtests.js'
 import { notificationsPanel } from './notifications.js'
+import { refreshAll } from './live.js'
 
 const { client, socket } = createClient()
 const main = document.getElementById('main')
@@ -18,9 +19,16 @@ function showConnection (state) {
   connection.dataset.state = state
   connection.textContent = state
 }
+let loggedIn = false
 socket.on('connect', () => showConnection('connected'))
 socket.on('disconnect', () => showConnection('disconnected'))
 socket.io.on('reconnect_attempt', () => showConnection('reconnecting'))
+// Back after a drop: log the new socket in with the kept token (the Feathers client tries too),
+// then reload what may have changed meanwhile; a token that no longer works means logging in.
+socket.io.on('reconnect', () => {
+  if (!loggedIn) return
+  client.reAuthenticate(true).then(refreshAll, () => window.location.reload())
+})
 
 /** The panels, each with the services it needs: a server without them shows the others. */
 const PANELS = [
@@ -33,6 +41,7 @@ const PANELS = [
 
 /** The panels of a logged-in user; each one keeps itself up to date from service events. */
 async function dashboard (user) {
+  loggedIn = true
   who.textContent = user.email
   logout.hidden = false
   const { services } = await client.service('health').find()
