@@ -14,6 +14,12 @@ stream). A period without points yields no candle: a gap, not an invented flat c
 * `OhlcvCloser` passes on the closed candles of a ccxt `watch_ohlcv` stream, whose last
   row is the candle still forming (updated in place until its period ends): a row is
   handed on once a row of a later period has been seen, each candle once, in order.
+  When the stream was interrupted (`interrupt()`: the connection dropped), the candle
+  forming then is forgotten, since its end was not seen; the first batch of rows after
+  the interruption counts from its newest row only (older rows in it may have been
+  received before the drop). A row of the forgotten candle's own period arriving after
+  the interruption takes its place again: an exchange's kline row carries the whole
+  candle (Binance's kline stream, `watch_ohlcv`'s source), not only what changed.
 """
 
 from __future__ import annotations
@@ -110,6 +116,7 @@ class OhlcvCloser:
         self.frame = timeframe(timeframe_text)
         self._emitted = after
         self._pending: Candle | None = None
+        self._resuming = False
 
     @property
     def forming(self) -> Candle | None:
@@ -119,7 +126,10 @@ class OhlcvCloser:
     def add(self, rows: Sequence[Sequence[float]]) -> list[Candle]:
         """Rows as `watch_ohlcv` returns them; the candles now known to be closed."""
         closed: list[Candle] = []
-        for row in sorted(rows, key=lambda row: row[0]):
+        ordered = sorted(rows, key=lambda row: row[0])
+        if self._resuming and ordered:
+            self._resuming, ordered = False, ordered[-1:]
+        for row in ordered:
             candle = Candle(int(row[0]), *(math.nan if value is None else float(value) for value in row[1:6]))
             if self._emitted is not None and candle.timestamp <= self._emitted:
                 continue
@@ -141,3 +151,7 @@ class OhlcvCloser:
             return []
         self._emitted, self._pending = pending.timestamp, None
         return [pending]
+
+    def interrupt(self) -> None:
+        """The stream was interrupted: forget the forming candle (see the module documentation)."""
+        self._pending, self._resuming = None, True

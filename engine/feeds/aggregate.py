@@ -15,6 +15,11 @@ with `engine.candles.CandleBuilder`:
 starts in the middle of a period never passes on that partial candle. Start it at the
 current period's open (`Timeframe.floor_one`) after adding what that period already
 played, or at the next period (`Timeframe.next_open`) when that is not known.
+
+`interrupt()`: the feed lost points (a live stream dropped). The candle being built is
+forgotten, and so is the one the first point after the interruption falls in (it missed
+the points before it): candles resume with the next complete period. A gap, never a
+candle built from part of its period.
 """
 
 from __future__ import annotations
@@ -35,6 +40,7 @@ class CandleAggregator:
         self.frame = parse_timeframe(timeframe)
         self.complete_from = complete_from
         self._builder = CandleBuilder(timeframe)
+        self._interrupted = False
 
     def _complete(self, candles: list[Candle]) -> list[Candle]:
         start = self.complete_from
@@ -42,7 +48,16 @@ class CandleAggregator:
 
     def add_point(self, point: PricePoint) -> list[Candle]:
         """A price point; the candles it closes."""
+        if self._interrupted:
+            self._interrupted = False
+            resume = self.frame.next_open(point.timestamp)
+            self.complete_from = resume if self.complete_from is None else max(self.complete_from, resume)
         return self._complete(self._builder.add(point.timestamp, point.last))
+
+    def interrupt(self) -> None:
+        """The feed lost points: see the module documentation."""
+        self._builder = CandleBuilder(self.timeframe)
+        self._interrupted = True
 
     def add_candle(self, candle: Candle, source: str) -> list[Candle]:
         """A closed `source` candle (a finer timeframe that builds this one); the candles it

@@ -11,22 +11,23 @@ Points: `last` (else `close`, else the mid of bid and ask), `bid` and `ask` (eac
 `last`), the exchange's `timestamp` (else the clock's time) and the whole ticker in
 `ticker`. A ticker with no price at all is skipped.
 
-Drops: any error of a call (ccxt's `NetworkError` when the exchange closes the connection
-or a ping times out, an `ExchangeError`, ...) is a `FeedDropped`; the call is tried again
-after `min`, `2 min`, `4 min`, ... seconds, at most `max` (the `backoff`), on the injected
-clock; the first success after failures is a `FeedRecovered`, then points flow again.
+Drops (`reconnect.reconnecting`, shared with `LiveCandles`): any error of a call (ccxt's
+`NetworkError` when the exchange closes the connection or a ping times out, an
+`ExchangeError`, ...) is a `FeedDropped`; the call is tried again after `min`, `2 min`,
+`4 min`, ... seconds, at most `max` (the `backoff`), on the injected clock; the first
+success after failures is a `FeedRecovered`, then points flow again.
 Cancellation is never caught. Note for Binance: ccxt's `watch_ticker` subscribes to the
 mini-ticker stream (no bid or ask) unless `params={"name": "ticker"}`.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from typing import Any
 
 from .events import FeedDropped, FeedRecovered, PricePoint
 from .pacing import FeedClock, RealTime
+from .reconnect import reconnecting, valid_backoff
 
 __all__ = ["LiveTicker", "point_from_ticker"]
 
@@ -52,11 +53,6 @@ def point_from_ticker(symbol: str, ticker: Mapping[str, Any], now_ms: int) -> Pr
                       ask or last, last, False, dict(ticker))
 
 
-def _describe(error: BaseException) -> str:
-    text = str(error)
-    return f"{type(error).__name__}: {text}" if text else type(error).__name__
-
-
 class LiveTicker:
     """The ticker stream of `symbol` on a ccxt exchange; see the module documentation.
 
@@ -67,13 +63,12 @@ class LiveTicker:
     def __init__(self, exchange: Any, symbol: str, *, params: Mapping[str, Any] | None = None,
                  backoff: Sequence[float] = (1.0, 60.0), poll_interval: float = 5.0,
                  clock: FeedClock | None = None) -> None:
-        low, high = (float(value) for value in backoff)
-        if not 0 <= low <= high or not poll_interval > 0:
-            raise ValueError("backoff must be (min, max) with 0 <= min <= max, and poll_interval positive")
+        if not poll_interval > 0:
+            raise ValueError("poll_interval must be positive")
         self.exchange = exchange
         self.symbol = symbol
         self.params = dict(params or {})
-        self.backoff = (low, high)
+        self.backoff = valid_backoff(backoff)
         self.poll_interval = float(poll_interval)
         self.clock: FeedClock = clock or RealTime()
         self.streams = bool((getattr(exchange, "has", None) or {}).get("watchTicker"))
@@ -91,27 +86,12 @@ class LiveTicker:
     async def events(self) -> AsyncIterator[PricePoint | FeedDropped | FeedRecovered]:
         """Points as they arrive, with a `FeedDropped` per failed call and a `FeedRecovered`
         when it works again; never ends by itself."""
-        failures, down_since = 0, 0
-        low, high = self.backoff
-        while True:
-            try:
-                ticker = await self._next_ticker()
-            except asyncio.CancelledError:
-                raise
-            except Exception as error:
-                now = self.clock.now_ms()
-                if not failures:
-                    down_since = now
-                failures += 1
-                delay = min(high, low * 2 ** min(failures - 1, 64))
-                yield FeedDropped(self.symbol, _describe(error), failures, delay, now)
-                self._polled = False
-                await self.clock.sleep(delay)
+        async for event in reconnecting(self._next_ticker, self.symbol, self.backoff, self.clock):
+            if isinstance(event, (FeedDropped, FeedRecovered)):
+                if isinstance(event, FeedDropped):
+                    self._polled = False  # the retry is the backoff's wait, not a poll interval more
+                yield event
                 continue
-            now = self.clock.now_ms()
-            if failures:
-                yield FeedRecovered(self.symbol, failures, now - down_since, now)
-                failures = 0
-            point = point_from_ticker(self.symbol, ticker, now)
+            point = point_from_ticker(self.symbol, event, self.clock.now_ms())
             if point is not None:
                 yield point

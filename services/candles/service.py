@@ -21,7 +21,9 @@ symbol is an empty page. Pages hold 25 candles unless `$limit` says otherwise, a
 the `first` and `last` candles), `count`, `gapCount` and `missing` candles.
 
 Candles are shared market data: any user signed in with a token or an API key may read
-them; they are written by `cryptorobot candles import|download`, not by clients. The store
+them; they are written by `cryptorobot candles import|download` and, for the real
+exchanges' markets whose feeds run, by the server as their candles close
+(`services.market_data.keeper`), not by clients. The store
 is blocking I/O and runs in worker threads, off the event loop.
 """
 

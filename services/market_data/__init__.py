@@ -4,7 +4,8 @@
 registers `exchanges/replays` (the `sim` replay markets and their saved positions) and ties
 the hub to the app's life cycle: at setup it finds the stored `sim` series and starts their
 replays; at teardown it stops the feeds, saves the replay positions and closes the exchange
-clients. See `hub` for the listening API traders and paper accounts use.
+clients. See `hub` for the listening API traders and paper accounts use, and `keeper` for
+the live candles kept in the candle store while a live feed runs.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from cryptorobot.hooks import HookContext, Next
 
 from .hub import Listener, MarketDataHub, MarketKey
 from .incidents import FEED_DROPPED, FEED_RECOVERED, FeedIncident
+from .keeper import CANDLES_STORED, StoredCandles
 from .settings import MarketDataSettings
 
-__all__ = ["FEED_DROPPED", "FEED_RECOVERED", "FeedIncident", "Listener", "MarketDataHub", "MarketDataSettings",
-           "MarketKey", "market_data", "register"]
+__all__ = ["CANDLES_STORED", "FEED_DROPPED", "FEED_RECOVERED", "FeedIncident", "Listener", "MarketDataHub",
+           "MarketDataSettings", "MarketKey", "StoredCandles", "market_data", "register"]
 
 HUB = "marketData"
 """The app setting holding the hub."""

@@ -14,6 +14,8 @@ for `sim` symbols, the exchange's ticker stream for the others (`sources.MarketS
   candle aggregators of their timeframes, and to the latest ticker of the key (ccxt's shape,
   `tickers[id]`, the `exchanges/ticker` store), which is then passed to `on_ticker` (the
   delivery to sockets).
+* The closed candles of running live feeds are kept in the candle store (`keeper`,
+  `[tickers] store_timeframes`): started with the feed, stopped with it.
 * Replay positions are saved every `tickers.replay.save_interval` seconds, when a replay
   ends, and at teardown after the feeds stopped (`ReplayPositions`); drops and recoveries of
   live feeds are reported (`incidents`).
@@ -55,6 +57,7 @@ from engine.feeds import (
 )
 
 from .incidents import report
+from .keeper import CandleKeeper
 from .replays import ReplayPositions, replay_record
 from .settings import MarketDataSettings
 from .sources import SIM, FeedSource, MarketSources
@@ -173,6 +176,8 @@ class MarketDataHub:
         self.settings = settings
         self.sources = sources
         self.positions = positions
+        self.keeper = CandleKeeper(app, sources.store, settings.store_timeframes, settings.backoff)
+        """Stores the closed candles of the running live feeds."""
         self.tickers: dict[str, dict[str, Any]] = {}
         """The latest ticker of every running feed, by `MarketKey.id` (the `exchanges/ticker` store)."""
         self.on_ticker: Callable[[MarketKey, dict[str, Any]], Any] | None = None
@@ -207,6 +212,7 @@ class MarketDataHub:
                 feed.linger.cancel()
             if feed.handle is not None:
                 await feed.handle.stop()
+        await self.keeper.close()
         await self.save_positions()
         await self.sources.close()
 
@@ -294,6 +300,7 @@ class MarketDataHub:
         if feed.handle is None:  # not started again meanwhile
             self.tickers.pop(feed.key.id, None)
             feed.priced.clear()
+            await self.keeper.stop(*feed.key)
 
     def _feed(self, key: MarketKey) -> _Feed:
         feed = self._feeds.get(key)
@@ -311,6 +318,8 @@ class MarketDataHub:
         if feed.source is None:
             feed.source = await self.sources.open_feed(key.exchange, key.symbol, self._saved.get(key.id))
         feed.loaded.set()
+        if key.exchange != SIM:
+            self.keeper.start(key.exchange, key.symbol, self.sources.client(key.exchange))
         if isinstance(feed.source, ReplayMarket) and (self._saver is None or self._saver.done):
             self._saver = self.app.supervise("market-data/replay-positions", self._save_every_interval)
         points, closed = self._on_point, self._on_candle
@@ -320,13 +329,23 @@ class MarketDataHub:
             elif isinstance(event, CandleClosed):
                 closed(feed, event)
             elif isinstance(event, (FeedDropped, FeedRecovered)):
+                if isinstance(event, FeedDropped):
+                    self._interrupted(feed)
                 report(self.app, key.exchange, event)
         if isinstance(feed.source, ReplayMarket):  # a `stop` replay ended
             await self.positions.save(key.id, replay_record(key.exchange, feed.source))
 
+    def _interrupted(self, feed: _Feed) -> None:
+        """The feed's stream dropped: candles built from its points lost some."""
+        for group in feed.candles.values():
+            if group.by_points and group.aggregator is not None:
+                group.aggregator.interrupt()
+        self.keeper.on_dropped(*feed.key)
+
     def _on_point(self, feed: _Feed, point: PricePoint) -> None:
         for listener in feed.points:
             listener._call(listener.on_point, point)  # type: ignore[arg-type]
+        self.keeper.on_point(feed.key.exchange, feed.key.symbol, point)
         for group in feed.candles.values():
             if group.by_points and group.aggregator is not None:
                 for candle in group.aggregator.add_point(point):

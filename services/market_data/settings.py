@@ -6,6 +6,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from engine.candles import timeframe
+from engine.errors import InvalidTimeframe
 from engine.feeds import ReplayEnd, ReplaySpeed
 from services.candles.service import instant_ms
 
@@ -59,6 +61,9 @@ class MarketDataSettings:
     """ccxt constructor options per exchange id (proxies, URLs, ...)."""
     watch_params: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
     """`watch_ticker` params per exchange id (binance: `{"name": "ticker"}` for bid and ask)."""
+    store_timeframes: tuple[str, ...] = ("1m",)
+    """Timeframes of the closed candles of running live feeds kept in the candle store
+    (`keeper`); empty: none are kept."""
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> MarketDataSettings:
@@ -85,4 +90,17 @@ class MarketDataSettings:
             replay_save_interval=_positive(replay, "save_interval", 5.0), walk_seed=int(walk.get("seed", 42)),
             walk_interval=_positive(walk, "interval", 1.0), walk_volatility=float(walk.get("volatility", 0.8)),
             ccxt=dict(_section(tickers, "ccxt")), watch_params=dict(_section(tickers, "watch_params")),
+            store_timeframes=_timeframes(tickers.get("store_timeframes", ["1m"])),
         )
+
+
+def _timeframes(value: Any) -> tuple[str, ...]:
+    """ccxt timeframe strings, each once; ValueError for anything else."""
+    if isinstance(value, str) or not isinstance(value, (list, tuple)):
+        raise ValueError(f"tickers store_timeframes must be a list of timeframes such as [\"1m\"], not {value!r}")
+    for text in value:
+        try:
+            timeframe(text)
+        except InvalidTimeframe:
+            raise ValueError(f"tickers store_timeframes: {text!r} is not a timeframe such as 1m, 1h or 1d") from None
+    return tuple(dict.fromkeys(value))

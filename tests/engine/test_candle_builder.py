@@ -89,6 +89,20 @@ def test_watch_ohlcv_rows_are_handed_on_once_closed_each_once_in_order() -> None
     assert closer.close_until(START + 2 * MINUTE) == [Candle(START + MINUTE, 2.6, 2.7, 2.5, 2.6, 1)]
 
 
+def test_an_interrupted_watch_ohlcv_stream_forgets_the_candle_forming_at_the_drop() -> None:
+    closer = OhlcvCloser("1m")
+    assert closer.add([[START, 1, 2, 0.5, 1.5, 10], [START + MINUTE, 1.5, 1.6, 1.4, 1.5, 1]]) == [
+        Candle(START, 1, 2, 0.5, 1.5, 10)]
+    closer.interrupt()  # minute 1 was forming: its end was not seen
+    assert closer.forming is None
+    # after the reconnection: a row received before the drop (minute 1) and the first new one
+    assert closer.add([[START + MINUTE, 1.5, 1.7, 1.4, 1.6, 2], [START + 3 * MINUTE, 2, 2, 2, 2, 1]]) == []
+    assert closer.add([[START + 4 * MINUTE, 2, 2, 2, 2, 1]]) == [Candle(START + 3 * MINUTE, 2, 2, 2, 2, 1)]
+    closer.interrupt()  # back within minute 4: the exchange's row holds the whole candle
+    assert closer.add([[START + 4 * MINUTE, 2, 3, 1, 2.5, 7]]) == []
+    assert closer.add([[START + 5 * MINUTE, 2.5, 2.5, 2.5, 2.5, 1]]) == [Candle(START + 4 * MINUTE, 2, 3, 1, 2.5, 7)]
+
+
 def test_a_watch_ohlcv_stream_replayed_with_updates_yields_the_final_candles() -> None:
     candles = walk(50)
     closer = OhlcvCloser("1m", after=int(candles.timestamp[9]))  # ten already stored

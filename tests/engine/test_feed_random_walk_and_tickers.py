@@ -113,3 +113,18 @@ def test_an_aggregator_that_starts_mid_period_hands_on_only_complete_candles() -
     assert [candle.timestamp for candle in closed] == [START + HOUR]
     assert closed[0] == Candle(START + HOUR, 160.0, 219.0, 160.0, 219.0, closed[0].volume)
     assert math.isnan(closed[0].volume)  # ticker points carry no volume
+
+
+def test_an_interrupted_aggregator_hands_on_no_candle_that_lost_points() -> None:
+    aggregator = CandleAggregator("1m", complete_from=START)
+    closed = [candle for second in range(0, 90, 10) for candle in aggregator.add_point(point(START + second * 1000, 100))]
+    assert [candle.timestamp for candle in closed] == [START]  # minute 1 is forming
+    aggregator.interrupt()  # the stream dropped during minute 1 and is back during minute 3
+    for minute in (3, 4, 5):
+        closed += aggregator.add_point(point(START + minute * MINUTE + 30_000, 100 + minute))
+    assert [candle.timestamp for candle in closed] == [START, START + 4 * MINUTE]  # 1, 2 and 3: a gap
+    aggregator.interrupt()  # back within the same minute: that minute lost points too
+    closed += aggregator.add_point(point(START + 5 * MINUTE + 40_000, 1))
+    closed += aggregator.add_point(point(START + 6 * MINUTE, 2))
+    closed += aggregator.add_point(point(START + 7 * MINUTE, 3))
+    assert [candle.timestamp for candle in closed] == [START, START + 4 * MINUTE, START + 6 * MINUTE]
