@@ -25,7 +25,6 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from cryptorobot.auth import configure_authentication
     from cryptorobot.ratelimit import configure_rate_limits
     from services import api_keys, candles, errors, exchanges, health, market_data, tickers, users
-    from services.dashboard import register as register_dashboard
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
@@ -42,6 +41,9 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     tickers.register(app)
     configure_authentication(app)
     setup_channels(app)
+    # Imported here, apart from the services above: registering another service never touches it.
+    from services.dashboard import register as register_dashboard
+
     register_dashboard(app)  # the web page at `/` (services/dashboard)
     return app
 
