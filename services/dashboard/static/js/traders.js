@@ -77,7 +77,9 @@ export function tradersPanel ({ client }) {
   async function refreshAccounts () {
     const accounts = await findAll(exchanges, { active: true })
     const before = accountSelect.value
-    fill(accountSelect, ...accounts.map((a) => h('option', { value: a._id }, `${a.label || a.exchange} (${a.exchange}${a.paper ? ', paper' : ''})`)))
+    fill(accountSelect, ...(accounts.length
+      ? accounts.map((a) => h('option', { value: a._id }, `${a.label || a.exchange} (${a.exchange}${a.paper ? ', paper' : ''})`))
+      : [h('option', { value: '', disabled: true, selected: true }, 'create an account first')]))
     if (before) accountSelect.value = before
   }
   for (const event of ['created', 'patched', 'removed']) exchanges.on(event, () => refreshAccounts().catch(() => {}))
