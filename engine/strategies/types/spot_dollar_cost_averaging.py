@@ -127,7 +127,8 @@ class SpotDollarCostAveraging(Strategy):
         return sell(price=ctx.market.price_to_precision(average * (1 + self.settings["takeProfit"] / 100)), tag="tp")
 
     def _safety_orders(self, ctx: Context, entry: float) -> list[Intent]:
-        market, orders = ctx.market, []
+        market = ctx.market
+        orders: list[Intent] = []
         for i, (deviation, size) in enumerate(safety_ladder(self.settings), start=1):
             price = market.price_to_precision(entry * (1 - deviation / 100))
             amount = market.amount_to_precision(size / (price * (1 + ctx.fee_rate)))
