@@ -4,6 +4,9 @@ settings per field; another user's account is not found; nothing is created or s
 
 from __future__ import annotations
 
+import json
+import re
+from pathlib import Path
 from typing import Any
 
 from cryptorobot.clock import ManualClock
@@ -12,6 +15,7 @@ from tests.conftest import settle
 from ticker_support import ticker_settings
 
 PATH = "/strategies/grid-preview"
+README = Path(__file__).resolve().parents[2] / "README.md"
 GRID = {"lowerLimit": 50_000, "upperLimit": 70_000, "gridCount": 4, "investmentAmount": 1_000}
 AMOUNT = 0.00434  # 1000 / ((50k + 55k + 60k + 65k) * 1.001), to sim BTC/USDT's 1e-5
 
@@ -101,3 +105,12 @@ async def test_over_a_socket_with_another_user_s_account_not_found_and_nothing_s
     assert refused == not_found(account["_id"])
     await settle(platform.app, ann, bob)
     assert not [name for name, _ in ann.received + bob.received if name.startswith("strategies/")]
+
+
+async def test_the_readme_s_preview_answers_as_written(make_platform: Any) -> None:
+    text = README.read_text()
+    section = text[text.index("### Grids and dollar cost averaging"):text.index("## Configuration")]
+    request, answer = (json.loads(block) for block in re.findall(r"```json\n(.*?)```", section, flags=re.DOTALL))
+    platform = await started(make_platform)
+    _, token = await platform.member("ann@example.com")
+    assert await platform.request("POST", PATH, token=token, json=request) == (201, answer)
