@@ -39,6 +39,7 @@ PATH = "strategies/grid-preview"
 
 class GridPreviewSchema(Schema):
     settings = fields.Dict(keys=fields.String(validate=validate.Length(max=64)), load_default=dict,
+                           validate=validate.Length(max=100),
                            metadata={"description": "`spot_grid` settings (see `strategies/types`); omitted ones take "
                                                     "their defaults."})
     exchangeId = RecordId(metadata={"description": "One of your exchange accounts: its exchange's market."})

@@ -53,6 +53,8 @@ from .settings import Setting, SettingsSchema
 
 __all__ = ["GRID_SCHEMA", "GridOrder", "GridPlan", "condition", "grid_levels", "plan_grid", "preview_grid"]
 
+MAX_VALUE = 1e15
+"""The largest price or investment a grid takes (beyond it, ccxt's decimal rounding fails)."""
 RSI_PERIOD = 14
 """The RSI of the start and stop conditions (HaasOnline: the main interval, 14 periods)."""
 CONDITIONS = ("Price", "RSI")
@@ -78,9 +80,9 @@ def _checks(values: dict[str, Any]) -> Mapping[str, str]:
 _RANGE, _MODE, _INVEST, _ADVANCED = "Price range", "Grid mode & quantity", "Investment amount", "Advanced Settings"
 
 GRID_SCHEMA = SettingsSchema((
-    Setting.number("lowerLimit", "Lower limit", 0.0, min=0.0, group=_RANGE, can_be_edited=False,
+    Setting.number("lowerLimit", "Lower limit", 0.0, min=0.0, max=MAX_VALUE, group=_RANGE, can_be_edited=False,
                    description="Lower price limit; 0: `rangePercent` below the price the grid starts at."),
-    Setting.number("upperLimit", "Upper limit", 0.0, min=0.0, group=_RANGE, can_be_edited=False,
+    Setting.number("upperLimit", "Upper limit", 0.0, min=0.0, max=MAX_VALUE, group=_RANGE, can_be_edited=False,
                    description="Upper price limit; 0: `rangePercent` above the price the grid starts at."),
     Setting.number("rangePercent", "Range %", 10.0, min=0.01, max=99.0, group=_RANGE, can_be_edited=False,
                    description="How far from the start price a limit of 0 is set, in percent."),
@@ -92,7 +94,7 @@ GRID_SCHEMA = SettingsSchema((
                    description="The number of grids (intervals) the price range is split into."),
     Setting.option("investmentAsset", "Asset", "Quote", ("Base", "Quote"), group=_INVEST, can_be_edited=False,
                    description="The currency of the investment amount: Base (BTC on BTC/USDT) or Quote (USDT)."),
-    Setting.number("investmentAmount", "Amount", 1000.0, min=0.0, group=_INVEST, can_be_edited=False,
+    Setting.number("investmentAmount", "Amount", 1000.0, min=0.0, max=MAX_VALUE, group=_INVEST, can_be_edited=False,
                    description="Total amount invested in the grid range, split among the grids."),
     Setting("tradeToFillGrid", "Trade to fill grids?", "boolean", False, group=_ADVANCED, can_be_edited=False,
             description="Buy at market, when the grid starts, the base its sell grids (above the price) need."),
@@ -209,6 +211,15 @@ def plan_grid(settings: Mapping[str, Any], price: float, market: Market, *, fee_
     `market` (see the module docstring). `fee_rate` sizes quote investments; `min_amount`
     (default the market's) is the least amount per grid. Raises `InvalidSettings` when the
     levels collapse at the market's precision or the amount per grid is too small."""
+    try:
+        return _plan(settings, price, market, fee_rate, min_amount)
+    except ArithmeticError:  # decimal rounding of an amount or price beyond its precision's digits
+        raise InvalidSettings({"investmentAmount": f"amounts or prices beyond what {market.symbol}'s precision can "
+                                                   f"express"}) from None
+
+
+def _plan(settings: Mapping[str, Any], price: float, market: Market, fee_rate: float,
+          min_amount: float | None) -> GridPlan:
     lower, upper = grid_range(settings, price)
     count = settings["gridCount"]
     levels = tuple(market.price_to_precision(level) for level in grid_levels(lower, upper, count, settings["gridMode"]))
@@ -226,6 +237,9 @@ def plan_grid(settings: Mapping[str, Any], price: float, market: Market, *, fee_
         raise InvalidSettings({"investmentAmount": f"{investment} {settings['investmentAsset'].lower()} over {count} "
                                                    f"grids is {raw:.8g} {market.base} a grid, below the minimum "
                                                    f"amount {least} of {market.symbol}"})
+    if amount > market.max_amount:
+        raise InvalidSettings({"investmentAmount": f"{amount} {market.base} a grid is above the maximum amount "
+                                                   f"{market.max_amount} of {market.symbol}"})
     if amount * levels[0] < market.min_cost:
         raise InvalidSettings({"investmentAmount": f"a grid's order costs {amount * levels[0]:.8g} {market.quote} at "
                                                    f"{levels[0]}, below the minimum cost {market.min_cost} of "
@@ -244,7 +258,7 @@ def preview_grid(settings: Mapping[str, Any] | None, price: float, market: Marke
     `price` on `market`, creating nothing: `GridPlan.to_wire()` plus `symbol`. Amounts are sized
     with the market's larger fee rate. `InvalidSettings` for refused settings or price."""
     values = GRID_SCHEMA.validate(settings)
-    if isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price < math.inf:
-        raise InvalidSettings({"price": "must be a positive number"})
+    if isinstance(price, bool) or not isinstance(price, int | float) or not 0 < price <= MAX_VALUE:
+        raise InvalidSettings({"price": f"must be a positive number up to {MAX_VALUE:g}"})
     plan = plan_grid(values, float(price), market, fee_rate=max(market.maker, market.taker))
     return {"symbol": market.symbol, **plan.to_wire()}

@@ -99,7 +99,7 @@ def test_the_preview_rounds_to_the_market_s_precision_and_refuses_what_it_can_no
     assert "investmentAmount" in small.value.errors
     with pytest.raises(InvalidSettings) as price:
         preview_grid({}, -1.0, coarse)
-    assert price.value.errors == {"price": "must be a positive number"}
+    assert price.value.errors == {"price": "must be a positive number up to 1e+15"}
 
 
 def test_outside_the_range_the_preview_places_nothing_and_says_why() -> None:

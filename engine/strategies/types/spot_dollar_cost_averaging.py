@@ -34,6 +34,7 @@ import numpy as np
 from ...candles import Candles
 from ..base import Bar, Strategy
 from ..context import Context, Fill
+from ..grid import MAX_VALUE
 from ..intents import Intent, Intents, buy, cancel, sell
 from ..registry import register
 from ..settings import Setting, SettingsSchema
@@ -67,9 +68,9 @@ SCHEMA = SettingsSchema((
                    description="Trading direction: Buy (spot averages down, then sells the whole position)."),
     Setting.number("priceDeviation", "Price Deviation %", 2.0, min=0.01, max=99.0, group=_PRICE, can_be_edited=False,
                    description="Gap between each order: the first safety order is this far below the base entry."),
-    Setting.number("orderSize", "Order size", 100.0, min=0.0, group=_SIZE, can_be_edited=False,
+    Setting.number("orderSize", "Order size", 100.0, min=0.0, max=MAX_VALUE, group=_SIZE, can_be_edited=False,
                    description="Quote spent by the base order (fee included)."),
-    Setting.number("safetyOrderSize", "Safety order size", 100.0, min=0.0, group=_SIZE, can_be_edited=False,
+    Setting.number("safetyOrderSize", "Safety order size", 100.0, min=0.0, max=MAX_VALUE, group=_SIZE, can_be_edited=False,
                    description="Quote of the first safety order."),
     Setting.number("safetyOrders", "Safety orders", 5, integer=True, min=0, max=100, group=_SAFETY, can_be_edited=False,
                    description="How many safety orders are placed below the base entry."),
@@ -130,8 +131,11 @@ class SpotDollarCostAveraging(Strategy):
         market = ctx.market
         orders: list[Intent] = []
         for i, (deviation, size) in enumerate(safety_ladder(self.settings), start=1):
-            price = market.price_to_precision(entry * (1 - deviation / 100))
-            amount = market.amount_to_precision(size / (price * (1 + ctx.fee_rate)))
+            try:
+                price = market.price_to_precision(entry * (1 - deviation / 100))
+                amount = market.amount_to_precision(size / (price * (1 + ctx.fee_rate)))
+            except (ArithmeticError, ValueError):  # beyond the precision's digits, or a price rounded to 0
+                price = amount = 0.0
             if not (price > 0 and amount >= ctx.min_amount and amount > 0):
                 ctx.log(f"safety order {i} skipped: {size:g} {market.quote} at {price} is below the minimum amount",
                         "warning")
