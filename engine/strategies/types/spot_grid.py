@@ -15,7 +15,8 @@ Settings, levels and sizing: `engine.strategies.grid` (`GRID_SCHEMA`, `plan_grid
   pod goes on from its open orders.
 - Stop: at the first close where the stop condition holds (its rising edge in `wakes`), every
   open order of the grid is cancelled, and with `stopExit` what it holds is sold at market.
-  A stopped grid does not start again (HaasOnline deactivates the bot).
+  A stopped grid does not start again (HaasOnline deactivates the bot; a pod restarted after
+  the stop would, at the next start edge: its trader is expected to be stopped by then).
 
 Conditions are judged on closed candles (a stop at 50 000 acts at the first close beyond it,
 not intrabar). The base bought by the fill-up market buy for sell levels the price passed
@@ -98,14 +99,15 @@ class SpotGrid(Strategy):
         return indicators["start"] | indicators["stop"]
 
     def on_candle(self, ctx: Context, bar: Bar) -> Intents:
-        if self.stopped:
+        start, stop = bar["start"], bar["stop"]
+        if self.stopped or not (start or stop):  # a bar that only reached an order: its fills did the work
             return None
         running = self.started or any(parse_tag(order.tag) or order.tag == FILL_TAG for order in ctx.open_orders)
-        if bar["stop"] and running:
+        if stop and running:
             self.stopped = True
             ctx.log(f"stop condition met at {bar.close}: the grid's orders are cancelled", "info")
             return (cancel(), sell()) if self.settings["stopExit"] else (cancel(),)
-        if bar["start"] and not running:
+        if start and not running:
             return self._start(ctx, bar.close)
         return None
 
