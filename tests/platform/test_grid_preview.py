@@ -114,3 +114,17 @@ async def test_the_readme_s_preview_answers_as_written(make_platform: Any) -> No
     platform = await started(make_platform)
     _, token = await platform.member("ann@example.com")
     assert await platform.request("POST", PATH, token=token, json=request) == (201, answer)
+
+
+async def test_the_openapi_document_describes_the_preview(make_platform: Any) -> None:
+    platform = await started(make_platform)
+    status, spec = await platform.request("GET", "/openapi.json")
+    assert status == 200
+    operation = spec["paths"]["/strategies/grid-preview"]["post"]
+    assert "creates nothing" in json.dumps(spec) and "get" not in spec["paths"]["/strategies/grid-preview"]
+    body = operation["requestBody"]["content"]["application/json"]["schema"]
+    create = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]
+    assert {"settings", "exchangeId", "exchange", "symbol", "price"} == set(create["properties"])
+    assert create["required"] == ["symbol"]
+    codes = operation["responses"]["400"]["content"]["application/json"]["schema"]["allOf"][1]
+    assert {"INVALID_SETTINGS", "INVALID_SYMBOL"} <= set(codes["properties"]["data"]["properties"]["code"]["enum"])
