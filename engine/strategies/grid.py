@@ -68,6 +68,9 @@ def _checks(values: dict[str, Any]) -> Mapping[str, str]:
         errors["lowerLimit"] = f"must be below the upper limit ({upper})"
     if not values["investmentAmount"] > 0:
         errors["investmentAmount"] = "must be more than 0"
+    loss, profit = values["stopLossPrice"], values["takeProfitPrice"]
+    if loss and profit and loss >= profit:
+        errors["stopLossPrice"] = f"must be below the take-profit price ({profit})"
     for which in ("start", "stop"):
         kind, value = values[f"{which}Condition"], values[f"{which}Value"]
         if kind == "Price" and not value > 0:
@@ -113,6 +116,10 @@ GRID_SCHEMA = SettingsSchema((
                    description="Stop when above or below the stop value."),
     Setting.number("stopValue", "Stop value", 0.0, min=0.0, group=_ADVANCED,
                    description="The price or RSI of a Price or RSI stop condition."),
+    Setting.number("stopLossPrice", "Stop-loss price", 0.0, min=0.0, max=MAX_VALUE, group=_ADVANCED,
+                   description="Also stop at the first close at or below this price (0: off)."),
+    Setting.number("takeProfitPrice", "Take-profit price", 0.0, min=0.0, max=MAX_VALUE, group=_ADVANCED,
+                   description="Also stop at the first close at or above this price (0: off)."),
     Setting("stopExit", "Stop exits", "boolean", False, group=_ADVANCED,
             description="When the grid stops, also sell everything it holds at market."),
 ), _checks)
@@ -124,8 +131,16 @@ def uses_rsi(settings: Mapping[str, Any]) -> bool:
 
 def condition(settings: Mapping[str, Any], which: str, close: np.ndarray, rsi_values: np.ndarray | None) -> np.ndarray:
     """Bool array (n,): where the `which` (`start` or `stop`) condition holds at a close.
-    `Instant` holds everywhere, `Manual` nowhere; NaN (RSI warm-up) never holds."""
+    `Instant` holds everywhere, `Manual` nowhere; NaN (RSI warm-up) never holds. The stop
+    also holds at or beyond `stopLossPrice` and `takeProfitPrice` (when not 0)."""
     kind = settings[f"{which}Condition"]
+    if which == "stop" and (settings["stopLossPrice"] or settings["takeProfitPrice"]):
+        beyond = condition({**settings, "stopLossPrice": 0.0, "takeProfitPrice": 0.0}, which, close, rsi_values)
+        if settings["stopLossPrice"]:
+            beyond |= close <= settings["stopLossPrice"]
+        if settings["takeProfitPrice"]:
+            beyond |= close >= settings["takeProfitPrice"]
+        return beyond
     if kind == "Instant":
         return np.ones(len(close), bool)
     if kind == "Manual":

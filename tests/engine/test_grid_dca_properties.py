@@ -36,6 +36,9 @@ def grid_settings(draw: st.DrawFn) -> dict[str, Any]:
         chosen.update(stopCondition=draw(st.sampled_from(["Price", "RSI"])), stopType=draw(
             st.sampled_from(["Above value", "Below value"])), stopValue=draw(st.floats(20, 99)),
             stopExit=draw(st.booleans()))
+    if draw(st.booleans()):
+        chosen.update(stopLossPrice=draw(st.floats(0, 95)), takeProfitPrice=draw(st.floats(105, 300)),
+                      stopExit=draw(st.booleans()))
     return chosen
 
 

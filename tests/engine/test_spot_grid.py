@@ -61,7 +61,8 @@ def test_the_catalogue_lists_both_types_with_haasonline_s_keys_and_working_defau
 @pytest.mark.parametrize(("given", "field"), [
     ({"lowerLimit": 110, "upperLimit": 90}, "lowerLimit"), ({"investmentAmount": 0}, "investmentAmount"),
     ({"gridCount": 0}, "gridCount"), ({"gridMode": "Spiral"}, "gridMode"),
-    ({"startCondition": "Price"}, "startValue"), ({"stopCondition": "RSI", "stopValue": 120}, "stopValue"),
+    ({"startCondition": "Price"}, "startValue"),
+    ({"stopLossPrice": 100, "takeProfitPrice": 90}, "stopLossPrice"), ({"stopCondition": "RSI", "stopValue": 120}, "stopValue"),
 ])
 def test_settings_are_refused_per_field(given: dict[str, Any], field: str) -> None:
     with pytest.raises(InvalidSettings) as refused:
@@ -123,8 +124,10 @@ CANDLES = bars(
 
 
 @pytest.mark.parametrize("mode", ["declared", "every_bar", "live"])
-def test_hand_built_candles_make_exactly_the_expected_fills(mode: str) -> None:
-    settings = {**GRID, "stopCondition": "Price", "stopType": "Below value", "stopValue": 92, "stopExit": True}
+@pytest.mark.parametrize("stop", [{"stopCondition": "Price", "stopType": "Below value", "stopValue": 92},
+                                  {"stopLossPrice": 92, "takeProfitPrice": 120}])
+def test_hand_built_candles_make_exactly_the_expected_fills(mode: str, stop: dict[str, Any]) -> None:
+    settings = {**GRID, **stop, "stopExit": True}
     result = run_backtest(CANDLES, "spot_grid", settings, cash=10_000, commission=0.0, fractional=True, mode=mode)
     assert fills(result) == [(1, "buy", 100, AMOUNT), (2, "sell", 105, AMOUNT), (3, "buy", 100, AMOUNT),
                              (3, "buy", 95, AMOUNT), (5, "sell", 93, 2 * AMOUNT)]

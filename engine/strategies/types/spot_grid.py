@@ -13,8 +13,9 @@ Settings, levels and sizing: `engine.strategies.grid` (`GRID_SCHEMA`, `plan_grid
   same amount at `L_k`. The order's tag carries its grid and both levels
   (`grid:<k>:<buy level>:<sell level>`), so a fill needs nothing but itself and a restarted
   pod goes on from its open orders.
-- Stop: at the first close where the stop condition holds (its rising edge in `wakes`), every
-  open order of the grid is cancelled, and with `stopExit` what it holds is sold at market.
+- Stop: at the first close where the stop condition holds, or the close is at or beyond
+  `stopLossPrice` or `takeProfitPrice` (its rising edge in `wakes`), every open order of the
+  grid is cancelled, and with `stopExit` what it holds is sold at market.
   A stopped grid does not start again (HaasOnline deactivates the bot; a pod restarted after
   the stop would, at the next start edge: its trader is expected to be stopped by then).
 
