@@ -195,3 +195,14 @@ async def test_a_paper_pod_makes_the_trades_of_the_backtest(settings: dict[str, 
     backtest = list(zip(f.timestamp.tolist(), ["buy" if buy else "sell" for buy in f.buy.tolist()], f.price.tolist(),
                         f.amount.tolist(), f.fee.tolist(), strict=True))
     assert len(pod) > 10 and pod == backtest
+
+
+def test_with_fees_charged_in_base_a_grid_sells_what_its_buy_brought_in() -> None:
+    market = Market("BTC/USDT", "BTC", "USDT", amount_precision=Precision(1e-8, TICK_SIZE),
+                    price_precision=Precision(1e-8, TICK_SIZE), min_amount=1e-8, maker=0.001, taker=0.001,
+                    fee_side="get")
+    result = run_backtest(CANDLES, "spot_grid", GRID, cash=10_000, fractional=True, market=market)
+    bought, sold = fills(result)[0], fills(result)[1]
+    assert bought[:3] == (1, "buy", 100) and sold[:3] == (2, "sell", 105)
+    assert sold[3] == round(bought[3] * 0.999 - 5e-9, 8)  # the fee came out of the base bought
+    assert all(amount >= 0 for amount in result.fills.amount)

@@ -141,7 +141,11 @@ class SpotGrid(Strategy):
         if fill.side == "sell":
             return (buy(fill.amount, price=low, tag=fill.tag),)
         got = fill.amount - fill.fee if fill.fee_currency == ctx.market.base else fill.amount
-        return (sell(_sellable(ctx, got), price=high, tag=fill.tag),)
+        amount = _sellable(ctx, got)
+        if not (amount > 0 and amount >= ctx.min_amount):
+            ctx.log(f"grid sell at {high} skipped: {amount!r} {ctx.market.base} free to sell", "warning")
+            return None
+        return (sell(amount, price=high, tag=fill.tag),)
 
     def _fill_sells(self, ctx: Context) -> Intents:
         plan = self.plan
@@ -156,6 +160,9 @@ class SpotGrid(Strategy):
         for k in placed:
             amount = ctx.market.amount_to_precision(min(plan.amount, free))
             free -= amount
+            if not (amount > 0 and amount >= ctx.min_amount):
+                ctx.log(f"grid sell at {levels[k + 1]} skipped: {amount!r} {ctx.market.base} free to sell", "warning")
+                continue
             intents.append(sell(amount, price=levels[k + 1], tag=grid_tag(k, levels[k], levels[k + 1])))
         return intents
 
