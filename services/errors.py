@@ -58,6 +58,8 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
                                                    "answers, maintenance, rate limits (`reason` says which). Try again later."),
     "EXCHANGE_ERROR": (errors.BadGateway, "The exchange refused the call for a reason of its own (`reason`: ccxt's "
                                           "error class)."),
+    "TRADER_RUNNING": (errors.Conflict, "A running trader (`traderId`/`traderIds`) stands in the way: stop it before "
+                                        "removing it, its strategy or its account, or changing its symbol."),
     "LIMIT_REACHED": (errors.BadRequest, "A per-user or per-socket limit is reached (`limit`): markets in a "
                                          "watchlist, ticker subscriptions of a socket."),
     # -- generic: any call may answer them -------------------------------------------------
