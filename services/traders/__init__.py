@@ -25,6 +25,7 @@ from typing import Any
 from cryptorobot import App
 from cryptorobot.adapters import AdapterService, Index
 from cryptorobot.hooks import HookContext
+from cryptorobot.schemas.data import SERVER_FIELDS
 from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
 from services.exchanges import accounts_of
@@ -54,6 +55,9 @@ from .storage import EVENTS_PATH, TRADERS_PATH, TRADES_PATH, Records
 
 __all__ = ["PodManager", "pods_of", "register"]
 
+TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "starts", "cloned",
+                        "followers", "masterBotId", "startedAt", "stoppedAt")
+"""Fields of a trader only the server writes."""
 TRADER_CODES = ["TRADER_RUNNING", "INVALID_SETTINGS", "INVALID_SYMBOL", "EXCHANGE_NOT_AVAILABLE"]
 
 
@@ -120,7 +124,8 @@ def register(app: App) -> PodManager:
     app.use(TRADERS_PATH, service, {
         "methods": ["find", "get", "create", "patch", "remove", "start", "stop"],
         "schemas": {"create": TraderCreateSchema, "patch": TraderPatchSchema, "query": TraderQuerySchema,
-                    "result": TraderResultSchema, "start": TraderCallSchema, "stop": TraderCallSchema},
+                    "result": TraderResultSchema, "start": TraderCallSchema, "stop": TraderCallSchema,
+                    "server_fields": (*SERVER_FIELDS, *TRADER_SERVER_FIELDS)},
         "docs": {"description": "Your traders (bots): a strategy run on one of your exchange accounts' markets. "
                                 "Custom methods `start` and `stop` (also `POST /traders/{traderId}/start|stop`); "
                                 "every status change (stopped, starting, running, stopping, error) is a `patched` "
@@ -140,7 +145,7 @@ def register(app: App) -> PodManager:
             "methods": ["create"],
             "docs": {"description": f"`{operation}` the trader (the same as the custom method on `traders`).",
                      "codes": TRADER_CODES}})
-        app.service(path).hooks({"around": {"create": [signed_in]}, "before": {"create": [owner_only]}})
+        app.service(path).hooks({"around": {"create": [signed_in]}})
 
     app.use(EVENTS_PATH, persisted(app, id="_id", paginate=pages, indexes=[Index(("userId", "traderId"))]), {
         "methods": ["find", "get"], "schemas": {"query": EventQuerySchema, "result": EventResultSchema},
@@ -161,7 +166,7 @@ def register(app: App) -> PodManager:
         trader_id = (context.params.get("route") or {}).get("traderId")
         trader = await records.traders.get(trader_id, {"query": {"userId": context.params["user"]["_id"]}})
         context.params["trader"] = trader
-        context.params["query"] = {**(context.params.get("query") or {}), "traderId": trader["_id"]}
+        context.params["query"] = {**(context.params.get("query") or {}), "traderId": str(trader["_id"])}
 
     for name, store, query, result in (("orders", orders, OrderQuerySchema, OrderResultSchema),
                                        ("logs", logs, LogQuerySchema, LogResultSchema)):

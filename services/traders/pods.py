@@ -332,4 +332,4 @@ class PodManager:
         key = MarketKey(trader.get("exchange") or "", trader["symbol"])
         ticker = self.hub.ticker(key)
         price = ticker.get("last") if ticker else None
-        return [{"traderId": trader["_id"], **entry} for entry in position_history(trades, price)]
+        return [{"traderId": str(trader["_id"]), **entry} for entry in position_history(trades, price)]

@@ -106,6 +106,9 @@ class TraderOperation:
         self.operation = operation
 
     async def create(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
+        user = params.get("user")
+        if params.get("provider") and user is not None:  # the caller's own trader only
+            params = {**params, "query": {"userId": user["_id"]}}
         return await self.operation({"id": (params.get("route") or {})["traderId"]}, params)
 
 
@@ -121,7 +124,7 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
         current: dict[str, Any] = {}
         if context.method == "patch":
             current = await records.traders.get(context.id, _scope(context.params))
-        owner = current.get("userId") or data.get("userId") or caller_scope(context.params)
+        owner = current["userId"] if current else data["userId"]
         strategy_id = current.get("strategyId", data.get("strategyId"))
         try:
             strategy = await records.strategy(strategy_id, owner)
@@ -135,7 +138,8 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
                 raise BadRequest(VALIDATION_FAILED, errors={"exchangeId": ["No such exchange account of yours."]}) \
                     from None
             market = await accounts.markets.market(account["exchange"], data.get("symbol") or strategy["pair"])
-            data.update(symbol=market.symbol, exchange=account["exchange"], status="stopped", error=None,
+            data.update(strategyId=str(strategy["_id"]), exchangeId=str(account["_id"]), symbol=market.symbol,
+                        exchange=account["exchange"], status="stopped", error=None,
                         podId=None, profit=0.0, roi=0.0, startingBalance=None, starts=0, cloned=False, followers=[],
                         masterBotId=None, startedAt=None, stoppedAt=None)
         elif "symbol" in data:
@@ -164,7 +168,7 @@ def guard_running(records: Records, field: str, what: str) -> Callable[[HookCont
     async def guard_running_hook(context: HookContext) -> None:
         if context.id is None:
             return
-        running: Any = await records.traders.find({"query": {field: context.id, "status": {"$in": list(ACTIVE)}},
+        running: Any = await records.traders.find({"query": {field: str(context.id), "status": {"$in": list(ACTIVE)}},
                                               "paginate": False})
         if not running:
             return

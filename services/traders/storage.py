@@ -73,38 +73,39 @@ class Records:
 
     async def event(self, trader: dict[str, Any], type: str, message: str, data: dict[str, Any]) -> None:
         await self.app.service(EVENTS_PATH).create({
-            "userId": trader["userId"], "traderId": trader["_id"], "podId": trader.get("podId"), "type": type,
-            "message": message, "data": data})
+            "userId": trader["userId"], "traderId": str(trader["_id"]), "podId": trader.get("podId"), "type": type,
+            "message": message, "data": data, "createdAt": self.app.clock.now()})
 
     async def trade(self, trader: dict[str, Any], trade: dict[str, Any], tag: str | None) -> None:
         fee = trade.get("fee") or {}
         await self.app.service(TRADES_PATH).create({
-            "_id": f"{trader['exchangeId']}:{trade['id']}", "userId": trader["userId"], "traderId": trader["_id"],
-            "exchangeId": trader["exchangeId"], "exchange": trader["exchange"], "symbol": trade["symbol"],
+            "_id": f"{trader['exchangeId']}:{trade['id']}", "userId": trader["userId"], "traderId": str(trader["_id"]),
+            "exchangeId": str(trader["exchangeId"]), "exchange": trader["exchange"], "symbol": trade["symbol"],
             "side": trade["side"], "amount": trade["amount"], "price": trade["price"], "cost": trade["cost"],
             "fee": {"cost": fee.get("cost"), "currency": fee.get("currency")}, "orderId": trade["order"],
             "clientOrderId": (trade.get("info") or {}).get("clientOrderId"), "takerOrMaker": trade.get("takerOrMaker"),
-            "tag": tag, "timestamp": trade["timestamp"]})
+            "tag": tag, "timestamp": trade["timestamp"], "createdAt": self.app.clock.now()})
 
     async def order(self, trader: dict[str, Any], action: str, order: dict[str, Any], tag: str | None) -> None:
         fields = {name: order.get(name) for name in ("status", "amount", "price", "average", "filled", "cost",
                                                      "triggerPrice", "fee")}
-        record_id = f"{trader['_id']}:{order['id']}"
+        record_id, now = f"{trader['_id']}:{order['id']}", self.app.clock.now()
         if action == "placed":
             await self.orders.create({
-                "_id": record_id, "userId": trader["userId"], "traderId": trader["_id"],
-                "exchangeId": trader["exchangeId"], "exchange": trader["exchange"], "id": order["id"],
+                "_id": record_id, "userId": trader["userId"], "traderId": str(trader["_id"]),
+                "exchangeId": str(trader["exchangeId"]), "exchange": trader["exchange"], "id": order["id"],
                 "clientOrderId": order.get("clientOrderId"), "symbol": order["symbol"], "type": order["type"],
-                "side": order["side"], "tag": tag, "timestamp": order.get("timestamp"), **fields})
+                "side": order["side"], "tag": tag, "timestamp": order.get("timestamp"), "createdAt": now,
+                "updatedAt": now, **fields})
         else:
-            await self.orders.patch(record_id, fields)
+            await self.orders.patch(record_id, {**fields, "updatedAt": now})
 
     async def log(self, trader: dict[str, Any], number: int, line: LogLine) -> None:
         await self.logs.create({"_id": f"{trader['_id']}:{number}", "userId": trader["userId"],
-                                "traderId": trader["_id"], **line.to_wire(number)})
+                                "traderId": str(trader["_id"]), **line.to_wire(number)})
 
     async def known(self, trader: dict[str, Any]) -> Known:
-        query = {"traderId": trader["_id"]}
+        query = {"traderId": str(trader["_id"])}
         orders = await find_all(self.orders, {**query, "$select": ["id", "tag"]})
         trades = await self.app.service(TRADES_PATH).find({"query": {**query, "$select": ["_id"]}, "paginate": False})
         lines: Any = await self.logs.find({"query": {**query, "$limit": 0}, "paginate": {"default": 0}})
@@ -114,7 +115,7 @@ class Records:
                      trades={row["_id"][len(prefix):] for row in trades}, lines=int(lines["total"]))
 
     async def trades_of(self, trader: dict[str, Any]) -> list[dict[str, Any]]:
-        found = await self.app.service(TRADES_PATH).find({"query": {"traderId": trader["_id"],
+        found = await self.app.service(TRADES_PATH).find({"query": {"traderId": str(trader["_id"]),
                                                                     "$sort": {"timestamp": 1, "_id": 1}},
                                                           "paginate": False})
         assert isinstance(found, list)
