@@ -119,7 +119,7 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
         if isinstance(context.data, list) or (context.method == "patch" and context.id is None):
             raise BadRequest("One trader at a time")
         data: dict[str, Any] = context.data
-        if not context.params.get("provider"):
+        if context.method == "patch" and not context.params.get("provider"):
             return  # the server's own patches (status, profit)
         current: dict[str, Any] = {}
         if context.method == "patch":

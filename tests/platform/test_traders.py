@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from trader_support import FAST_CROSS, events_until, named, new_trader, post, replay_platform
 
 from engine.strategies import Strategy, buy, register, unregister
 from engine.strategies.settings import SettingsSchema
-from platform_support import Platform, socket_login
-from trader_support import FAST_CROSS, events_until, named, new_trader, post, replay_platform
+from platform_support import socket_login
 
 
 def trades_count(count: int) -> Any:
@@ -27,8 +27,7 @@ async def test_a_trader_trades_the_replay_and_its_owner_sees_everything(make_pla
     await platform.sign_up("ann@example.com")
     _, token = await platform.member("bob@example.com")
     bob_trader = await new_trader(platform, token)
-    _, token = (await platform.login("ann@example.com"))["user"], (await platform.login("ann@example.com"))[
-        "accessToken"]
+    token = (await platform.login("ann@example.com"))["accessToken"]
     trader = await new_trader(platform, token)
     assert (trader["status"], trader["symbol"], trader["exchange"], trader["profit"]) == ("stopped", "BTC/USDT",
                                                                                           "sim", 0.0)
@@ -179,9 +178,9 @@ async def test_a_failing_strategy_puts_its_trader_in_error_and_the_rest_goes_on(
     assert len(errors) == 1 and reason in errors[0]["message"] and errors[0]["traderId"] == str(bad["_id"])
     await events_until(socket, lambda taken: bool(named(taken, "trades created")))  # the good one trades on
     status, body = await platform.request("GET", f"/traders/{good['_id']}", token=token)
-    assert body["status"] == "running"
+    assert status == 200 and body["status"] == "running"
     status, body = await platform.request("GET", f"/traders/{bad['_id']}", token=token)
-    assert body["status"] == "error" and reason in body["error"]
+    assert status == 200 and body["status"] == "error" and reason in body["error"]
     await post(platform, f"/traders/{good['_id']}/stop", {}, token)
 
 
@@ -197,6 +196,6 @@ async def test_a_strategy_over_its_time_budget_is_stopped(make_platform: Any, tm
     status, page = await platform.request("GET", f"/traders/pods/events?traderId={trader['_id']}&type=error",
                                           token=token)
     # on_start runs at the start (sma_cross returns nothing, in more than a nanosecond)
-    assert page["total"] == 1 and "budget" in page["data"][0]["message"], page
-    status, body = await platform.request("GET", f"/traders/{trader['_id']}", token=token)
+    assert status == 200 and page["total"] == 1 and "budget" in page["data"][0]["message"], page
+    _status, body = await platform.request("GET", f"/traders/{trader['_id']}", token=token)
     assert body["status"] == "error"
