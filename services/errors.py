@@ -61,7 +61,7 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "TRADER_RUNNING": (errors.Conflict, "A running trader (`traderId`/`traderIds`) stands in the way: stop it before "
                                         "removing it, its strategy or its account, or changing its symbol."),
     "LIMIT_REACHED": (errors.BadRequest, "A per-user or per-socket limit is reached (`limit`): markets in a "
-                                         "watchlist, ticker subscriptions of a socket."),
+                                         "watchlist, ticker subscriptions of a socket, running traders."),
     # -- generic: any call may answer them -------------------------------------------------
     "BAD_REQUEST": (errors.BadRequest, "A request that can not be taken as sent: malformed JSON or query string, "
                                        "data of the wrong shape, a query beyond the `[query]` limits (`limit`, `max`)."),

@@ -50,7 +50,7 @@ from .schemas import (
     TraderQuerySchema,
     TraderResultSchema,
 )
-from .service import TraderOperation, TradersService, guard_running, refuse_running_removal, trader_rules
+from .service import EmergencyStop, TraderOperation, TradersService, guard_running, refuse_running_removal, trader_rules
 from .storage import EVENTS_PATH, TRADERS_PATH, TRADES_PATH, Records
 
 __all__ = ["PodManager", "pods_of", "register"]
@@ -58,7 +58,7 @@ __all__ = ["PodManager", "pods_of", "register"]
 TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "starts", "cloned",
                         "followers", "masterBotId", "startedAt", "stoppedAt")
 """Fields of a trader only the server writes."""
-TRADER_CODES = ["TRADER_RUNNING", "INVALID_SETTINGS", "INVALID_SYMBOL", "EXCHANGE_NOT_AVAILABLE"]
+TRADER_CODES = ["TRADER_RUNNING", "LIMIT_REACHED", "INVALID_SETTINGS", "INVALID_SYMBOL", "EXCHANGE_NOT_AVAILABLE"]
 
 
 def pods_of(app: App) -> PodManager:
@@ -120,7 +120,7 @@ def register(app: App) -> PodManager:
                       budget=float(settings.get("time_budget", 0.5)),
                       start_timeout=float(settings.get("start_timeout", 30.0)))
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
-    service = _Traders(records, pods)
+    service = _Traders(records, pods, int(settings.get("max_running", 10)))
     app.use(TRADERS_PATH, service, {
         "methods": ["find", "get", "create", "patch", "remove", "start", "stop"],
         "schemas": {"create": TraderCreateSchema, "patch": TraderPatchSchema, "query": TraderQuerySchema,
@@ -146,6 +146,12 @@ def register(app: App) -> PodManager:
             "docs": {"description": f"`{operation}` the trader (the same as the custom method on `traders`).",
                      "codes": TRADER_CODES}})
         app.service(path).hooks({"around": {"create": [signed_in]}})
+
+    app.use("risk/emergency-stop", EmergencyStop(service), {
+        "methods": ["create"],
+        "docs": {"description": "Stops every running trader of yours and cancels their open orders; answers "
+                                "`{stopped: [trader ids], cancelled: [{traderId, orderId, symbol}]}`."}})
+    app.service("risk/emergency-stop").hooks({"around": {"create": [signed_in]}})
 
     app.use(EVENTS_PATH, persisted(app, id="_id", paginate=pages, indexes=[Index(("userId", "traderId"))]), {
         "methods": ["find", "get"], "schemas": {"query": EventQuerySchema, "result": EventResultSchema},

@@ -12,7 +12,7 @@ order: `traders/<id>/orders`, `trades` (`created` to the owner), `traders/<id>/l
 `traders/pods/events` (`created` to the owner).
 
 Status is a patch of the trader (`traders patched` to the owner): `starting` -> `running`
--> `stopping` -> `stopped`, or `error` with `error` saying why (a strategy that raised,
+-> `stopping` -> `stopped`, or `error` (its open orders cancelled) with `error` saying why (a strategy that raised,
 overran its time budget, or placed an order the exchange refused; also a pod that could
 not open, e.g. a live account: only paper accounts run pods so far). A running trader's
 user follows its market's tickers (`TickerAudience.follow`, reason `traders/<id>`).
@@ -79,6 +79,7 @@ class _Runtime:
         self.handle: Supervised | None = None
         self.next_line = 0
         self.traded = False
+        self.cancelled: list[dict[str, Any]] = []
 
     def queue(self, work: Callable[[], Awaitable[Any]]) -> None:
         self.pending.append(work)
@@ -162,14 +163,15 @@ class PodManager:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(runtime.ready.wait(), self.start_timeout)
 
-    async def stop(self, trader_id: Any) -> None:
-        """Stop the trader's pod: its open orders cancelled, its queue written."""
+    async def stop(self, trader_id: Any) -> list[dict[str, Any]]:
+        """Stop the trader's pod: its open orders cancelled (answered, ccxt's orders), its queue written."""
         runtime = self.runtimes.get(str(trader_id))
         if runtime is None:
-            return
+            return []
         runtime.stop_requested = True
         runtime.wake.set()
         await runtime.finished.wait()
+        return runtime.cancelled
 
     async def resume(self) -> None:
         """Start again the traders that were running when the server stopped (after the hub)."""
@@ -243,14 +245,15 @@ class PodManager:
             await runtime.wake.wait()
             runtime.wake.clear()
             await self._drain(runtime)
-            if runtime.failure is not None:
+            if runtime.failure is not None:  # a trader in error leaves no order behind
                 await self._detach(runtime)
+                runtime.cancelled = pod.stop()
                 await self._drain(runtime)
                 runtime.trader = await self.records.set_status(runtime.trader, "error", error=runtime.failure[1])
                 return
             if runtime.stop_requested:
                 await self._detach(runtime)
-                pod.stop()
+                runtime.cancelled = pod.stop()
                 await self._drain(runtime)
                 runtime.trader = await self.records.set_status(runtime.trader, "stopped")
                 await self.records.event(runtime.trader, "stopped", f"{runtime.trader['name']} stopped", {})

@@ -34,7 +34,8 @@ from services.strategies import invalid_settings
 from .pods import PodManager, effective_settings
 from .storage import Records
 
-__all__ = ["ACTIVE", "TraderOperation", "TradersService", "guard_running", "refuse_running_removal", "trader_rules"]
+__all__ = ["ACTIVE", "EmergencyStop", "TraderOperation", "TradersService", "guard_running", "refuse_running_removal",
+           "trader_rules"]
 
 ACTIVE = ("starting", "running", "stopping")
 """Statuses of a trader that runs (or is about to, or is stopping)."""
@@ -48,10 +49,11 @@ def _scope(params: Mapping[str, Any]) -> dict[str, Any]:
 class TradersService:
     """The traders' store, and `start`/`stop` driving the `PodManager`."""
 
-    def __init__(self, records: Records, pods: PodManager) -> None:
+    def __init__(self, records: Records, pods: PodManager, max_running: int = 10) -> None:
         self.records = records
         self.store = records.traders
         self.pods = pods
+        self.max_running = max_running
 
     @property
     def id(self) -> str:
@@ -82,21 +84,57 @@ class TradersService:
         """Start the trader `data["id"]`: answers it `running`, or `error` with why."""
         trader = await self.store.get(data["id"], _scope(params))
         if trader["status"] not in ACTIVE:
+            running: Any = await self.store.find({"query": {"userId": trader["userId"], "status": {"$in": list(ACTIVE)},
+                                                            "$limit": 0}, "paginate": {"default": 0}})
+            if running["total"] >= self.max_running:
+                raise platform_error("LIMIT_REACHED", f"At most {self.max_running} traders run at once per user",
+                                     limit=self.max_running)
             await self.pods.start(trader, fresh=True)
         return await self.store.get(trader["_id"])
 
     async def stop(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         """Stop the trader `data["id"]` (its open orders cancelled): answers it `stopped`."""
-        trader = await self.store.get(data["id"], _scope(params))
-        if self.pods.running(trader["_id"]):
-            await self.app_patch(trader, "stopping")
-            await self.pods.stop(trader["_id"])
-        elif trader["status"] != "stopped":
-            await self.app_patch(trader, "stopped")
-        return await self.store.get(trader["_id"])
+        return (await self.halt(await self.store.get(data["id"], _scope(params))))[0]
 
-    async def app_patch(self, trader: dict[str, Any], status: str) -> None:
+    async def halt(self, trader: dict[str, Any]) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+        """Stop `trader`: it as stopped, and the orders cancelled (ccxt's structures)."""
+        cancelled: list[dict[str, Any]] = []
+        if self.pods.running(trader["_id"]):
+            await self.set_status(trader, "stopping")
+            cancelled = await self.pods.stop(trader["_id"])
+        elif trader["status"] != "stopped":
+            await self.set_status(trader, "stopped")
+        return await self.store.get(trader["_id"]), cancelled
+
+    async def set_status(self, trader: dict[str, Any], status: str) -> None:
         await self.records.set_status(trader, status, error=None)
+
+    async def emergency_stop(self, user_id: Any) -> dict[str, Any]:
+        """Stop every running trader of `user_id`: what it stopped and cancelled, `{stopped:
+        [trader ids], cancelled: [{traderId, orderId, symbol}]}`."""
+        active: Any = await self.store.find({"query": {"userId": user_id, "status": {"$in": list(ACTIVE)}},
+                                             "paginate": False})
+        stopped, cancelled = [], []
+        for trader in active:
+            _, orders = await self.halt(trader)
+            stopped.append(trader["_id"])
+            cancelled += [{"traderId": str(trader["_id"]), "orderId": order["id"], "symbol": order["symbol"]}
+                          for order in orders]
+        return {"stopped": stopped, "cancelled": cancelled}
+
+
+class EmergencyStop:
+    """`risk/emergency-stop`: `create` stops every running trader of the caller and cancels
+    their open orders (`TradersService.emergency_stop`)."""
+
+    def __init__(self, traders: TradersService) -> None:
+        self.traders = traders
+
+    async def create(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
+        user = params.get("user")
+        if user is None:
+            raise NotFound("risk/emergency-stop acts for a signed-in user")
+        return await self.traders.emergency_stop(user["_id"])
 
 
 class TraderOperation:

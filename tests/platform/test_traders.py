@@ -199,3 +199,27 @@ async def test_a_strategy_over_its_time_budget_is_stopped(make_platform: Any, tm
     assert status == 200 and page["total"] == 1 and "budget" in page["data"][0]["message"], page
     _status, body = await platform.request("GET", f"/traders/{trader['_id']}", token=token)
     assert body["status"] == "error"
+
+
+async def test_emergency_stop_stops_every_running_trader_of_the_caller_only(make_platform: Any, tmp_path: Path,
+                                                                            sockets: Any) -> None:
+    platform = await replay_platform(make_platform, tmp_path, max_running=2)
+    _, token = await platform.member("ann@example.com")
+    _, other = await platform.member("bob@example.com")
+    first, second, third = [await new_trader(platform, token) for _ in range(3)]
+    theirs = await new_trader(platform, other)
+    for trader in (first, second):
+        await post(platform, f"/traders/{trader['_id']}/start", {}, token)
+    status, body = await platform.request("POST", f"/traders/{third['_id']}/start", json={}, token=token)
+    assert (status, body["data"]) == (400, {"code": "LIMIT_REACHED", "limit": 2}), body
+    await post(platform, f"/traders/{theirs['_id']}/start", {}, other)
+
+    answer = await post(platform, "/risk/emergency-stop", {}, token)
+    assert sorted(answer["stopped"]) == sorted([first["_id"], second["_id"]])
+    assert all(entry["traderId"] in (str(first["_id"]), str(second["_id"])) for entry in answer["cancelled"])
+    status, page = await platform.request("GET", "/traders?status=running", token=token)
+    assert page["total"] == 0
+    status, body = await platform.request("GET", f"/traders/{theirs['_id']}", token=other)
+    assert body["status"] == "running"
+    assert (await platform.request("POST", "/risk/emergency-stop", json={}))[0] == 401
+    await post(platform, "/risk/emergency-stop", {}, other)
