@@ -8,13 +8,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from trader_support import FAST_CROSS, trader_settings
-
 from cryptorobot import App
 from cryptorobot.config import load_config
 from cryptorobot.platform import create_app
 from platform_support import PASSWORD, merged
 from ticker_support import store_series
+from trader_support import FAST_CROSS, trader_settings
 
 WAIT = 20.0
 

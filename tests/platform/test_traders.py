@@ -10,11 +10,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from trader_support import FAST_CROSS, events_until, named, new_trader, post, replay_platform
 
 from engine.strategies import Strategy, buy, register, unregister
 from engine.strategies.settings import SettingsSchema
 from platform_support import socket_login
+from trader_support import FAST_CROSS, events_until, named, new_trader, post, replay_platform
 
 
 def trades_count(count: int) -> Any:
