@@ -52,9 +52,9 @@ from .strategies import (
     touches,
 )
 
-__all__ = ["FAILURES", "PaperPod", "PodFailed", "PodOutput", "client_order_id"]
+__all__ = ["FAILURES", "PaperPod", "PodCore", "PodFailed", "PodOutput", "client_order_id", "client_order_prefix"]
 
-FAILURES = ("strategy_error", "time_budget", "invalid_order")
+FAILURES = ("strategy_error", "time_budget", "invalid_order", "exchange_error")
 
 
 class PodFailed(Exception):
@@ -82,15 +82,73 @@ class PodOutput(Protocol):
         """The pod failed (see the module docstring); called once."""
 
 
+def client_order_prefix(trader_id: str) -> str:
+    """What every `clientOrderId` of a trader starts with: `cr` + 8 hex digits of the trader."""
+    return f"cr{hashlib.sha1(trader_id.encode()).hexdigest()[:8]}"
+
+
 def client_order_id(trader_id: str, key: str) -> str:
-    """The deterministic `clientOrderId` of the order a trader's event `key` decided:
-    `cr` + 8 hex digits of the trader + 22 of the key (32 characters: within every
+    """The deterministic `clientOrderId` of the order a trader's event `key` decided: its
+    prefix (`client_order_prefix`) + 22 hex digits of the key (32 characters: within every
     exchange's limit, e.g. Binance's 36)."""
-    trader = hashlib.sha1(trader_id.encode()).hexdigest()[:8]
-    return f"cr{trader}{hashlib.sha1(f'{trader_id}|{key}'.encode()).hexdigest()[:22]}"
+    return client_order_prefix(trader_id) + hashlib.sha1(f"{trader_id}|{key}".encode()).hexdigest()[:22]
 
 
-class PaperPod:
+class PodCore:
+    """What every pod shares: the strategy's runner, the window of closed candles, the time
+    budget of a callback, the log, and the failure that ends trading."""
+
+    def __init__(self, trader_id: str, runner: StrategyRunner, output: PodOutput, *, known_orders: Iterable[str],
+                 known_trades: Iterable[str], budget: float, timer: Callable[[], float]) -> None:
+        self.trader_id = trader_id
+        self.runner = runner
+        self.output = output
+        self.budget = budget
+        self.timer = timer
+        self.failure: PodFailed | None = None
+        self.window: Candles | None = None
+        self._known_orders = set(known_orders)
+        self._known_trades = set(known_trades)
+        self._logged = 0
+
+    def _warm(self, warmup: Candles | None) -> None:
+        if warmup is not None:
+            self.window = warmup[-self.runner.window:] if self.runner.window else warmup
+
+    def _take(self, candle: Candle) -> Candles:
+        """The window of closed candles with `candle` added last."""
+        row = _one(candle, "1m" if self.window is None else self.window.timeframe)
+        window = row if self.window is None else Candles.concat(row.timeframe, [self.window, row])
+        self.window = window = window[-self.runner.window:] if self.runner.window else window
+        return window
+
+    def _decide(self, call: Callable[[], list[Request]]) -> list[Request]:
+        """The requests of one strategy callback; `PodFailed` if it raised or overran its budget."""
+        started = self.timer()
+        try:
+            requests = call()
+        except Exception as failure:
+            raise PodFailed("strategy_error", f"the strategy raised {type(failure).__name__}: {failure}") from None
+        finally:
+            self._flush_logs()
+        spent = self.timer() - started
+        if spent > self.budget:
+            raise PodFailed("time_budget", f"the strategy took {spent:.3f} s over its budget of {self.budget} s")
+        return requests
+
+    def _failed(self, failure: PodFailed) -> None:
+        if self.failure is None:
+            self.failure = failure
+            self.output.failed(failure.reason, failure.message)
+
+    def _flush_logs(self) -> None:
+        logs = self.runner.context.logs
+        while self._logged < len(logs):
+            self.output.log(logs[self._logged])
+            self._logged += 1
+
+
+class PaperPod(PodCore):
     """See the module docstring. `tags` and `known_orders` are what the output stored before
     (order id -> tag; ids already reported), `known_trades` the trade ids already reported."""
 
@@ -98,24 +156,16 @@ class PaperPod:
                  tags: dict[str, str] | None = None, known_orders: Iterable[str] = (),
                  known_trades: Iterable[str] = (), budget: float = 0.5,
                  timer: Callable[[], float] = time.perf_counter) -> None:
-        self.trader_id = trader_id
         self.exchange = exchange
         self.engine = exchange.engine
-        self.output = output
-        self.budget = budget
-        self.timer = timer
         self.context = EngineContext(self.engine, symbol, owner=trader_id)
         self.context.tags.update(tags or {})
         self.symbol = self.context.symbol
-        self.runner = StrategyRunner(strategy, self.context)
-        self.failure: PodFailed | None = None
-        self.window: Candles | None = None
+        super().__init__(trader_id, StrategyRunner(strategy, self.context), output, known_orders=known_orders,
+                         known_trades=known_trades, budget=budget, timer=timer)
         self._levels = (-float("inf"), float("inf"))
-        self._known_orders = set(known_orders)
-        self._known_trades = set(known_trades)
         self._open: dict[str, str | None] = {}
         self._seen = 0
-        self._logged = 0
         self._checking = False
 
     # -- what the pod is fed ---------------------------------------------------------------
@@ -123,8 +173,7 @@ class PaperPod:
     def open(self, *, fresh: bool, start_key: str, warmup: Candles | None = None) -> None:
         """Reconcile with the account (trades not reported yet, open orders), take `warmup`
         (the closed candles before now), and on a `fresh` start run `on_start`."""
-        if warmup is not None:
-            self.window = warmup[-self.runner.window:] if self.runner.window else warmup
+        self._warm(warmup)
         mine = self.trader_id
         for trade in self.engine.trades:
             if trade.owner == mine and trade.symbol == self.symbol and trade.id not in self._known_trades:
@@ -144,9 +193,7 @@ class PaperPod:
         """A closed candle of the strategy's timeframe: `on_candle` by the wake rule."""
         if self.failure is not None:
             return
-        row = _one(candle, "1m" if self.window is None else self.window.timeframe)
-        window = row if self.window is None else Candles.concat(row.timeframe, [self.window, row])
-        self.window = window = window[-self.runner.window:] if self.runner.window else window
+        window = self._take(candle)
         touched = touches(self._levels, candle.low, candle.high)
         self._guarded(lambda: self._handle(lambda: self.runner.candle(window, touched=touched), f"c{candle.timestamp}"))
         self._levels = order_levels(self.context.open_orders)
@@ -174,11 +221,7 @@ class PaperPod:
         try:
             work()
         except PodFailed as failure:
-            if self.failure is None:
-                self.failure = failure
-                self.output.failed(failure.reason, failure.message)
-        finally:
-            self._flush_logs()
+            self._failed(failure)
 
     def _check(self) -> None:
         if self._checking:
@@ -210,15 +253,7 @@ class PaperPod:
             self.output.order("filled", order.to_ccxt(), tag)
 
     def _handle(self, call: Callable[[], list[Request]], key: str) -> None:
-        started = self.timer()
-        try:
-            requests = call()
-        except Exception as failure:
-            raise PodFailed("strategy_error", f"the strategy raised {type(failure).__name__}: {failure}") from None
-        spent = self.timer() - started
-        if spent > self.budget:
-            raise PodFailed("time_budget", f"the strategy took {spent:.3f} s over its budget of {self.budget} s")
-        self._execute(requests, key)
+        self._execute(self._decide(call), key)
         self._check()
 
     def _execute(self, requests: list[Request], key: str) -> None:
@@ -247,12 +282,6 @@ class PaperPod:
         self.engine.cancel(order_id)
         self._open.pop(order_id, None)
         self.output.order("cancelled", self.engine.order(order_id).to_ccxt(), self.context.tags.get(order_id))
-
-    def _flush_logs(self) -> None:
-        logs = self.context.logs
-        while self._logged < len(logs):
-            self.output.log(logs[self._logged])
-            self._logged += 1
 
 
 def _one(candle: Candle, frame: str) -> Candles:

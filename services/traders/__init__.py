@@ -55,7 +55,8 @@ from .storage import EVENTS_PATH, TRADERS_PATH, TRADES_PATH, Records
 
 __all__ = ["PodManager", "pods_of", "register"]
 
-TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "starts", "cloned",
+TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "firstStartedAt",
+                        "starts", "cloned",
                         "followers", "masterBotId", "startedAt", "stoppedAt")
 """Fields of a trader only the server writes."""
 TRADER_CODES = ["TRADER_RUNNING", "LIMIT_REACHED", "INVALID_SETTINGS", "INVALID_SYMBOL", "EXCHANGE_NOT_AVAILABLE"]

@@ -14,7 +14,8 @@ order: `traders/<id>/orders`, `trades` (`created` to the owner), `traders/<id>/l
 Status is a patch of the trader (`traders patched` to the owner): `starting` -> `running`
 -> `stopping` -> `stopped`, or `error` (its open orders cancelled) with `error` saying why (a strategy that raised,
 overran its time budget, or placed an order the exchange refused; also a pod that could
-not open, e.g. a live account: only paper accounts run pods so far). A running trader's
+not open). Paper accounts run an `engine.pod.PaperPod`, live ones an `engine.live_pod.LivePod`
+(ccxt; its candles queued to the pod's task, since its calls await). A running trader's
 user follows its market's tickers (`TickerAudience.follow`, reason `traders/<id>`).
 
 Shutdown cancels every pod within the supervisor's deadline; the traders stay `running` in
@@ -37,10 +38,10 @@ from cryptorobot.errors import Conflict
 from engine import SimExchange
 from engine.candles import Candle
 from engine.feeds import PricePoint
+from engine.live_pod import LivePod
 from engine.pod import PaperPod
 from engine.position_history import position_history
 from engine.strategies import LogLine, create_strategy
-from services.errors import platform_error
 from services.exchanges import ExchangeAccounts
 from services.market_data import Listener, MarketDataHub, MarketKey
 from services.tickers import TickerAudience
@@ -51,6 +52,8 @@ __all__ = ["DEFAULT_TIMEFRAME", "PodManager"]
 
 log = logging.getLogger("services.traders")
 
+CLOCK_SKEW = 60_000
+"""ms before a live trader's first start from which its trades are looked for (clocks differ)."""
 DEFAULT_TIMEFRAME = "1m"
 """The candles a strategy without a timeframe decides on, on feeds that have none of their own."""
 
@@ -67,7 +70,7 @@ class _Runtime:
         self.trader = trader
         self.id = str(trader["_id"])
         self.fresh = fresh
-        self.pod: PaperPod | None = None
+        self.pod: PaperPod | LivePod | None = None
         self.key: MarketKey | None = None
         self.listener: Listener | None = None
         self.pending: list[Callable[[], Awaitable[Any]]] = []
@@ -213,26 +216,35 @@ class PodManager:
         strategy = await self.records.strategy(trader["strategyId"], user)
         account = await self.accounts.account(trader["exchangeId"], owner=user)
         exchange = await self.accounts.exchange_of(account)
-        if not isinstance(exchange, SimExchange):
-            raise platform_error("NOT_IMPLEMENTED", "Traders run on paper accounts for now; live accounts come next")
+        market = await self.accounts.market(account["_id"], trader["symbol"], owner=user)
         if runtime.fresh:
             trader = runtime.trader = await self.records.set_status(trader, "starting", fresh_start=True,
-                                                                    balance=exchange.engine.ledger.free(
-                                                                        exchange.engine.markets.market(
-                                                                            trader["symbol"]).quote))
+                                                                    balance=await self._free(exchange, market.quote))
         known = await self.records.known(trader)
         runtime.next_line = known.lines
-        pod = PaperPod(runtime.id, create_strategy(strategy["type"], effective_settings(strategy, trader)), exchange,
-                       trader["symbol"], _Output(self, runtime), tags=known.tags, known_orders=known.orders,
-                       known_trades=known.trades, budget=self.budget)
+        strategy_object = create_strategy(strategy["type"], effective_settings(strategy, trader))
+        output = _Output(self, runtime)
+        pod: PaperPod | LivePod
+        if isinstance(exchange, SimExchange):
+            pod = PaperPod(runtime.id, strategy_object, exchange, trader["symbol"], output, tags=known.tags,
+                           known_orders=known.orders, known_trades=known.trades, budget=self.budget)
+        else:
+            started = trader.get("firstStartedAt") or self.app.clock.now_ms()
+            pod = LivePod(runtime.id, strategy_object, exchange, market, output, clock=self.app.clock,
+                          since=int(started) - CLOCK_SKEW, tags=known.tags, known_orders=known.orders, known_trades=known.trades,
+                          budget=self.budget)
         runtime.pod = pod
         key = runtime.key = await self.hub.key(account["exchange"], trader["symbol"])
         frame = strategy.get("timeframe") or (None if key.exchange == "sim" and key.symbol in self.hub.sources.replayed
                                               else DEFAULT_TIMEFRAME)
         runtime.listener = await self.hub.listen(key.exchange, key.symbol, on_candle=lambda candle: self._candle(
             runtime, candle), timeframe=frame, warmup=pod.runner.window)
-        await self._price(key, runtime)
-        pod.open(fresh=runtime.fresh, start_key=str(trader.get("starts") or 0), warmup=runtime.listener.warmup)
+        start_key = str(trader.get("starts") or 0)
+        if isinstance(pod, PaperPod):
+            await self._price(key, runtime)
+            pod.open(fresh=runtime.fresh, start_key=start_key, warmup=runtime.listener.warmup)
+        else:
+            await pod.open(fresh=runtime.fresh, start_key=start_key, warmup=runtime.listener.warmup)
         await self.audience.follow(user, key.exchange, key.symbol, f"traders/{runtime.id}")
         runtime.trader = await self.records.set_status(runtime.trader, "running")
         await self.records.event(runtime.trader, "started", f"{trader['name']} started on {key.exchange} {key.symbol}"
@@ -247,13 +259,13 @@ class PodManager:
             await self._drain(runtime)
             if runtime.failure is not None:  # a trader in error leaves no order behind
                 await self._detach(runtime)
-                runtime.cancelled = pod.stop()
+                runtime.cancelled = await self._stop_pod(pod)
                 await self._drain(runtime)
                 runtime.trader = await self.records.set_status(runtime.trader, "error", error=runtime.failure[1])
                 return
             if runtime.stop_requested:
                 await self._detach(runtime)
-                runtime.cancelled = pod.stop()
+                runtime.cancelled = await self._stop_pod(pod)
                 await self._drain(runtime)
                 runtime.trader = await self.records.set_status(runtime.trader, "stopped")
                 await self.records.event(runtime.trader, "stopped", f"{runtime.trader['name']} stopped", {})
@@ -273,9 +285,9 @@ class PodManager:
             runtime.trader = await self.records.set_profit(runtime.trader, self.profit(runtime.pod))
 
     @staticmethod
-    def profit(pod: PaperPod) -> float:
+    def profit(pod: PaperPod | LivePod) -> float:
         """Realized plus unrealized P&L of the pod's position (quote)."""
-        held = pod.engine.positions.get((pod.trader_id, pod.symbol))
+        held = pod.engine.positions.get((pod.trader_id, pod.symbol)) if isinstance(pod, PaperPod) else pod.context.held
         if held is None:
             return 0.0
         price = pod.context.price
@@ -299,8 +311,23 @@ class PodManager:
     # -- feeding -----------------------------------------------------------------------------------
 
     def _candle(self, runtime: _Runtime, candle: Candle) -> None:
-        if runtime.pod is not None and not runtime.stop_requested:
-            runtime.pod.candle(candle)
+        pod = runtime.pod
+        if pod is None or runtime.stop_requested:
+            return
+        if isinstance(pod, PaperPod):
+            pod.candle(candle)
+        else:  # its calls await: the pod's task carries it out, in order
+            runtime.queue(lambda: pod.candle(candle))
+
+    @staticmethod
+    async def _free(exchange: Any, currency: str) -> float:
+        """Free `currency` on the account (what ROI is measured against)."""
+        balance = await exchange.fetch_balance()
+        return float((balance.get("free") or {}).get(currency) or 0.0)
+
+    @staticmethod
+    async def _stop_pod(pod: PaperPod | LivePod) -> list[dict[str, Any]]:
+        return pod.stop() if isinstance(pod, PaperPod) else await pod.stop()
 
     async def _price(self, key: MarketKey, runtime: _Runtime) -> None:
         async with self._pricing:
@@ -324,7 +351,7 @@ class PodManager:
         self.accounts.on_price(key.exchange, key.symbol, point.timestamp, point.bid, point.ask, point.last,
                                point.continuous)
         for runtime in list(self._pricers[key][1]):
-            if runtime.pod is not None and not runtime.stop_requested:
+            if isinstance(runtime.pod, PaperPod) and not runtime.stop_requested:
                 runtime.pod.check_fills()
 
     # -- reading -----------------------------------------------------------------------------------

@@ -69,6 +69,7 @@ class TraderResultSchema(Schema):
     profit = fields.Float(metadata={"description": "Realized plus unrealized P&L, quote currency, fees included."})
     roi = fields.Float(metadata={"description": "`profit` in % of the quote funds free when it first started."})
     startingBalance = fields.Float(allow_none=True)
+    firstStartedAt = fields.Integer(allow_none=True, metadata={"description": "When it first started, ms."})
     starts = fields.Integer()
     cloned = fields.Boolean()
     followers = fields.List(RecordId())

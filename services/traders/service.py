@@ -178,7 +178,8 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
             market = await accounts.markets.market(account["exchange"], data.get("symbol") or strategy["pair"])
             data.update(strategyId=str(strategy["_id"]), exchangeId=str(account["_id"]), symbol=market.symbol,
                         exchange=account["exchange"], status="stopped", error=None,
-                        podId=None, profit=0.0, roi=0.0, startingBalance=None, starts=0, cloned=False, followers=[],
+                        podId=None, profit=0.0, roi=0.0, startingBalance=None, firstStartedAt=None,
+                        starts=0, cloned=False, followers=[],
                         masterBotId=None, startedAt=None, stoppedAt=None)
         elif "symbol" in data:
             if running:

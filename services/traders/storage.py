@@ -62,6 +62,8 @@ class Records:
             data.update(starts=starts, podId=f"{trader['_id']}-{starts}", startedAt=now, stoppedAt=None)
             if trader.get("startingBalance") is None:
                 data["startingBalance"] = balance
+            if trader.get("firstStartedAt") is None:
+                data["firstStartedAt"] = self.app.clock.now_ms()
         if status in ("stopped", "error"):
             data["stoppedAt"] = now
         return await self.app.service(TRADERS_PATH).patch(trader["_id"], data)

@@ -11,10 +11,9 @@ from typing import Any
 
 import pytest
 
-from engine.strategies import Strategy, buy, register, unregister
-from engine.strategies.settings import SettingsSchema
+from engine.strategies import buy, register, unregister
 from platform_support import socket_login
-from trader_support import FAST_CROSS, events_until, named, new_trader, post, replay_platform
+from trader_support import FAST_CROSS, EveryBar, events_until, named, new_trader, post, replay_platform
 
 
 def trades_count(count: int) -> Any:
@@ -126,18 +125,9 @@ async def test_bad_traders_are_refused(make_platform: Any, tmp_path: Path) -> No
     assert status == 400 and body["data"]["code"] == "INVALID_SETTINGS", body
 
 
-class Raises(Strategy):
+class Raises(EveryBar):
     type = "test_raises"
     name = "Raises"
-    schema = SettingsSchema(())
-
-    def window(self) -> int:
-        return 1
-
-    def wakes(self, candles: Any, indicators: Any) -> Any:
-        import numpy as np
-
-        return np.ones(len(candles), bool)
 
     def on_candle(self, ctx: Any, bar: Any) -> Any:
         raise ZeroDivisionError("the strategy divided by zero")

@@ -7,6 +7,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from engine.strategies import Strategy
+from engine.strategies.settings import SettingsSchema
 from platform_support import Platform
 from tests.conftest import SocketClient
 from ticker_support import store_series, ticker_settings
@@ -57,3 +59,17 @@ async def events_until(socket: SocketClient, done: Callable[[list[tuple[str, Any
 
 def named(events: list[tuple[str, Any]], name: str) -> list[Any]:
     return [data for event, data in events if event == name]
+
+
+class EveryBar(Strategy):
+    """A test strategy type woken at every closed candle; subclasses say what it does there."""
+
+    schema = SettingsSchema(())
+
+    def window(self) -> int:
+        return 1
+
+    def wakes(self, candles: Any, indicators: Any) -> Any:
+        import numpy as np
+
+        return np.ones(len(candles), bool)
