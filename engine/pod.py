@@ -111,6 +111,12 @@ class PodCore:
         self._known_trades = set(known_trades)
         self._logged = 0
 
+    def reconfigure(self, strategy: Strategy) -> None:
+        """Run `strategy` (the same type, new settings) from the next event on; the window of
+        candles is kept (a longer one fills as candles close)."""
+        self.runner.strategy = strategy
+        self.runner.window = strategy.window()
+
     def _warm(self, warmup: Candles | None) -> None:
         if warmup is not None:
             self.window = warmup[-self.runner.window:] if self.runner.window else warmup

@@ -60,6 +60,8 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
                                           "error class)."),
     "TRADER_RUNNING": (errors.Conflict, "A running trader (`traderId`/`traderIds`) stands in the way: stop it before "
                                         "removing it, its strategy or its account, or changing its symbol."),
+    "TRADER_FOLLOWS": (errors.Conflict, "A clone that follows its master's settings (`masterBotId`) can not be edited "
+                                        "itself: change the master's."),
     "LIMIT_REACHED": (errors.BadRequest, "A per-user or per-socket limit is reached (`limit`): markets in a "
                                          "watchlist, ticker subscriptions of a socket, running traders."),
     # -- generic: any call may answer them -------------------------------------------------

@@ -44,22 +44,32 @@ from .schemas import (
     PositionResultSchema,
     TradeQuerySchema,
     TraderCallSchema,
+    TraderCloneSchema,
     TraderCreateSchema,
     TradeResultSchema,
     TraderPatchSchema,
     TraderQuerySchema,
     TraderResultSchema,
 )
-from .service import EmergencyStop, TraderOperation, TradersService, guard_running, refuse_running_removal, trader_rules
+from .service import (
+    EmergencyStop,
+    TraderOperation,
+    TradersService,
+    guard_running,
+    refuse_running_removal,
+    settings_changed,
+    trader_rules,
+)
 from .storage import EVENTS_PATH, TRADERS_PATH, TRADES_PATH, Records
 
 __all__ = ["PodManager", "pods_of", "register"]
 
 TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "firstStartedAt",
-                        "starts", "cloned",
+                        "starts", "cloned", "followUpdates",
                         "followers", "masterBotId", "startedAt", "stoppedAt")
 """Fields of a trader only the server writes."""
-TRADER_CODES = ["TRADER_RUNNING", "LIMIT_REACHED", "INVALID_SETTINGS", "INVALID_SYMBOL", "EXCHANGE_NOT_AVAILABLE"]
+TRADER_CODES = ["TRADER_RUNNING", "TRADER_FOLLOWS", "LIMIT_REACHED", "INVALID_SETTINGS", "INVALID_SYMBOL",
+                "EXCHANGE_NOT_AVAILABLE"]
 
 
 def pods_of(app: App) -> PodManager:
@@ -123,9 +133,10 @@ def register(app: App) -> PodManager:
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     service = _Traders(records, pods, int(settings.get("max_running", 10)))
     app.use(TRADERS_PATH, service, {
-        "methods": ["find", "get", "create", "patch", "remove", "start", "stop"],
+        "methods": ["find", "get", "create", "patch", "remove", "start", "stop", "clone"],
         "schemas": {"create": TraderCreateSchema, "patch": TraderPatchSchema, "query": TraderQuerySchema,
                     "result": TraderResultSchema, "start": TraderCallSchema, "stop": TraderCallSchema,
+                    "clone": TraderCloneSchema,
                     "server_fields": (*SERVER_FIELDS, *TRADER_SERVER_FIELDS)},
         "docs": {"description": "Your traders (bots): a strategy run on one of your exchange accounts' markets. "
                                 "Custom methods `start` and `stop` (also `POST /traders/{traderId}/start|stop`); "
@@ -138,7 +149,8 @@ def register(app: App) -> PodManager:
         "around": {"all": [signed_in]},
         "before": {"find": [owner_only], "get": [owner_only], "create": [owner_only, rules],
                    "patch": [owner_only, rules], "remove": [owner_only, refuse_running_removal(records)],
-                   "start": [owner_only], "stop": [owner_only]},
+                   "start": [owner_only], "stop": [owner_only], "clone": [owner_only]},
+        "after": {"patch": [settings_changed(service)]},
     })
     for operation in ("start", "stop"):
         path = f"traders/:traderId/{operation}"
@@ -188,7 +200,8 @@ def register(app: App) -> PodManager:
     app.service(path).hooks({"around": {"find": [signed_in]}, "before": {"find": [of_trader]}})
 
     app.service("strategies").hooks({"before": {"remove": [guard_running(records, "strategyId", "strategy")],
-                                                "patch": [guard_running(records, "strategyId", "strategy")]}})
+                                                "patch": [guard_running(records, "strategyId", "strategy")]},
+                                     "after": {"patch": [settings_changed(service)]}})
     app.service("exchanges").hooks({"before": {"remove": [guard_running(records, "exchangeId", "account")],
                                                "patch": [guard_running(records, "exchangeId", "account")]}})
     return pods

@@ -176,6 +176,15 @@ class PodManager:
         await runtime.finished.wait()
         return runtime.cancelled
 
+    async def reconfigure(self, trader: dict[str, Any]) -> None:
+        """A running trader's settings (or its strategy's) changed: its pod runs the new ones."""
+        runtime = self.runtimes.get(str(trader["_id"]))
+        if runtime is None or runtime.pod is None:
+            return
+        strategy = await self.records.strategy(trader["strategyId"], trader["userId"])
+        runtime.trader = trader
+        runtime.pod.reconfigure(create_strategy(strategy["type"], effective_settings(strategy, trader)))
+
     async def resume(self) -> None:
         """Start again the traders that were running when the server stopped (after the hub)."""
         await self.hub.started.wait()

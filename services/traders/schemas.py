@@ -8,9 +8,9 @@ from cryptorobot.schemas import QuerySchema, Schema, fields
 from services.users import EQUALITY, RecordId
 
 __all__ = ["EVENT_TYPES", "STATUSES", "EventQuerySchema", "EventResultSchema", "LogQuerySchema", "LogResultSchema",
-           "OrderQuerySchema", "OrderResultSchema", "PositionQuerySchema", "PositionResultSchema", "TradeQuerySchema",
-           "TradeResultSchema", "TraderCallSchema", "TraderCreateSchema", "TraderPatchSchema", "TraderQuerySchema",
-           "TraderResultSchema"]
+           "OrderQuerySchema", "OrderResultSchema", "PositionQuerySchema", "PositionResultSchema",
+           "TradeQuerySchema", "TradeResultSchema", "TraderCallSchema", "TraderCloneSchema", "TraderCreateSchema",
+           "TraderPatchSchema", "TraderQuerySchema", "TraderResultSchema"]
 
 STATUSES = ("stopped", "starting", "running", "stopping", "error")
 EVENT_TYPES = ("started", "stopped", "order_placed", "order_filled", "order_cancelled", "trade_executed", "error", "log")
@@ -38,6 +38,15 @@ class TraderPatchSchema(Schema):
 
 class TraderCallSchema(Schema):
     id = RecordId(required=True, metadata={"description": "The trader."})
+
+
+class TraderCloneSchema(Schema):
+    id = RecordId(required=True, metadata={"description": "The trader to clone (the master)."})
+    name = fields.String(validate=validate.Length(min=1, max=100))
+    followUpdates = fields.Boolean(load_default=False, metadata={
+        "description": "The clone receives every settings change of its master and can not be edited itself."})
+    userId = RecordId(metadata={"description": "Admins only: the user the clone is for."})
+    exchangeId = RecordId(metadata={"description": "The clone's account (required for another user)."})
 
 
 class TraderQuerySchema(QuerySchema):
@@ -74,6 +83,7 @@ class TraderResultSchema(Schema):
     cloned = fields.Boolean()
     followers = fields.List(RecordId())
     masterBotId = RecordId(allow_none=True)
+    followUpdates = fields.Boolean(metadata={"description": "A clone that follows its master's settings."})
     startedAt = fields.DateTime(allow_none=True)
     stoppedAt = fields.DateTime(allow_none=True)
     createdAt = fields.DateTime()

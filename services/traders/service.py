@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from cryptorobot.errors import BadRequest, NotFound
+from cryptorobot.errors import BadRequest, Forbidden, NotFound
 from cryptorobot.hooks import HookContext
 from cryptorobot.schemas import VALIDATION_FAILED
 from engine.errors import InvalidSettings
@@ -30,12 +30,13 @@ from services.errors import platform_error
 from services.exchanges import ExchangeAccounts
 from services.exchanges.service import caller_scope
 from services.strategies import invalid_settings
+from services.users import ADMIN
 
 from .pods import PodManager, effective_settings
 from .storage import Records
 
 __all__ = ["ACTIVE", "EmergencyStop", "TraderOperation", "TradersService", "guard_running", "refuse_running_removal",
-           "trader_rules"]
+           "settings_changed", "trader_rules"]
 
 ACTIVE = ("starting", "running", "stopping")
 """Statuses of a trader that runs (or is about to, or is stopping)."""
@@ -123,6 +124,49 @@ class TradersService:
         return {"stopped": stopped, "cancelled": cancelled}
 
 
+    async def clone(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
+        """A copy of the trader `data["id"]` (stopped, `cloned: true`, `masterBotId`), for the
+        caller, or by an admin for `data["userId"]` (then on `data["exchangeId"]`, an account
+        of theirs, with a copy of the strategy); with `followUpdates` it receives every
+        settings change of its master and can not be edited itself (HaasOnline's copy trading)."""
+        caller = params.get("user")
+        admin = caller is None or ADMIN in (caller.get("roles") or [])
+        target = data.get("userId")
+        if target is not None and not admin:
+            raise Forbidden("Only an administrator clones a trader for another user")
+        master = await self.store.get(data["id"], {} if admin and target is not None else _scope(params))
+        target = master["userId"] if target is None else target
+        strategy_id, exchange_id = master["strategyId"], data.get("exchangeId") or master["exchangeId"]
+        if str(target) != str(master["userId"]):
+            if data.get("exchangeId") is None:
+                raise BadRequest(VALIDATION_FAILED, errors={"exchangeId": ["An account of the user the clone is for."]})
+            strategy = await self.records.strategies.get(master["strategyId"])
+            copied = {key: strategy[key] for key in ("name", "type", "pair", "timeframe", "settings", "description")}
+            strategy_id = (await self.records.app.service("strategies").create({**copied, "userId": target}))["_id"]
+        clone = await self.records.app.service("traders").create({
+            "name": data.get("name") or f"{master['name']} (clone)", "strategyId": strategy_id,
+            "exchangeId": exchange_id, "symbol": master["symbol"], "settings": master.get("settings") or {},
+            "userId": target})
+        follows = bool(data.get("followUpdates"))
+        clone = await self.records.app.service("traders").patch(clone["_id"], {
+            "cloned": True, "masterBotId": str(master["_id"]), "followUpdates": follows})
+        if follows:
+            await self.records.app.service("traders").patch(master["_id"], {
+                "followers": [*(master.get("followers") or []), str(clone["_id"])]})
+        return clone
+
+    async def propagate(self, trader: dict[str, Any]) -> None:
+        """`trader`'s settings to its followers (and to its running pod, and theirs)."""
+        await self.pods.reconfigure(trader)
+        for follower_id in trader.get("followers") or []:
+            try:
+                follower = await self.records.app.service("traders").patch(follower_id, {
+                    "settings": trader.get("settings") or {}})
+            except NotFound:
+                continue  # removed since
+            await self.pods.reconfigure(follower)
+
+
 class EmergencyStop:
     """`risk/emergency-stop`: `create` stops every running trader of the caller and cancels
     their open orders (`TradersService.emergency_stop`)."""
@@ -169,6 +213,9 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
         except NotFound:
             raise BadRequest(VALIDATION_FAILED, errors={"strategyId": ["No such strategy of yours."]}) from None
         running = current.get("status") in ACTIVE
+        if current.get("followUpdates") and ({"settings", "symbol"} & set(data)):
+            raise platform_error("TRADER_FOLLOWS", "This trader follows its master's settings: change the master's",
+                                 masterBotId=current.get("masterBotId"))
         if context.method == "create":
             try:
                 account = await accounts.account(data["exchangeId"], owner=owner)
@@ -179,7 +226,7 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
             data.update(strategyId=str(strategy["_id"]), exchangeId=str(account["_id"]), symbol=market.symbol,
                         exchange=account["exchange"], status="stopped", error=None,
                         podId=None, profit=0.0, roi=0.0, startingBalance=None, firstStartedAt=None,
-                        starts=0, cloned=False, followers=[],
+                        starts=0, cloned=False, followers=[], followUpdates=False,
                         masterBotId=None, startedAt=None, stoppedAt=None)
         elif "symbol" in data:
             if running:
@@ -228,6 +275,24 @@ def guard_running(records: Records, field: str, what: str) -> Callable[[HookCont
                 raise invalid_settings(failure, "settings.") from None
 
     return guard_running_hook
+
+
+def settings_changed(service: TradersService) -> Callable[[HookContext], Awaitable[None]]:
+    """An after hook for `patch` of a trader (its settings to its pod and followers) and of a
+    strategy (to the running traders that use it)."""
+
+    async def settings_changed_hook(context: HookContext) -> None:
+        if "settings" not in (context.data or {}) or context.result is None:
+            return
+        if context.path == "strategies":
+            running: Any = await service.store.find({"query": {"strategyId": str(context.id),
+                                                               "status": {"$in": list(ACTIVE)}}, "paginate": False})
+            for trader in running:
+                await service.pods.reconfigure(trader)
+        else:
+            await service.propagate(context.result)
+
+    return settings_changed_hook
 
 
 def refuse_running_removal(records: Records) -> Callable[[HookContext], Awaitable[None]]:

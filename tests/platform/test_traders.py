@@ -213,3 +213,36 @@ async def test_emergency_stop_stops_every_running_trader_of_the_caller_only(make
     assert body["status"] == "running"
     assert (await platform.request("POST", "/risk/emergency-stop", json={}))[0] == 401
     await post(platform, "/risk/emergency-stop", {}, other)
+
+
+async def test_a_clone_following_its_master_gets_every_settings_change_and_cannot_be_edited(
+        make_platform: Any, tmp_path: Path) -> None:
+    platform = await replay_platform(make_platform, tmp_path)
+    _, token = await platform.member("ann@example.com")
+    master = await new_trader(platform, token)
+    status, follower = await platform.request("POST", "/traders", token=token, headers={"X-Service-Method": "clone"},
+                                              json={"id": master["_id"], "followUpdates": True})
+    assert status == 200, follower
+    assert (follower["cloned"], follower["masterBotId"], follower["followUpdates"]) == (True, str(master["_id"]), True)
+    assert (follower["strategyId"], follower["status"], follower["name"]) == (master["strategyId"], "stopped",
+                                                                            "bot (clone)")
+    status, copy = await platform.request("POST", "/traders", token=token, headers={"X-Service-Method": "clone"},
+                                          json={"id": master["_id"], "name": "free copy"})
+    assert status == 200 and copy["followUpdates"] is False
+    status, patched = await platform.request("PATCH", f"/traders/{master['_id']}", token=token,
+                                             json={"settings": {"slowPeriod": 6}})
+    assert status == 200 and patched["followers"] == [str(follower["_id"])]
+    status, body = await platform.request("GET", f"/traders/{follower['_id']}", token=token)
+    assert body["settings"] == {"slowPeriod": 6}
+    status, body = await platform.request("GET", f"/traders/{copy['_id']}", token=token)
+    assert body["settings"] == {}
+    status, body = await platform.request("PATCH", f"/traders/{follower['_id']}", token=token,
+                                          json={"settings": {"slowPeriod": 9}})
+    assert (status, body["data"]["code"]) == (409, "TRADER_FOLLOWS"), body
+    _, other = await platform.member("bob@example.com")
+    status, body = await platform.request("POST", "/traders", token=other, headers={"X-Service-Method": "clone"},
+                                          json={"id": master["_id"]})
+    assert status == 404, body
+    status, body = await platform.request("POST", "/traders", token=token, headers={"X-Service-Method": "clone"},
+                                          json={"id": master["_id"], "userId": "someone"})
+    assert (status, body["data"]["code"]) == (403, "FORBIDDEN"), body
