@@ -4,9 +4,9 @@ A pod opens its trader's paper account (`ExchangeAccounts`), builds the strategy
 trader's settings (the strategy's, the trader's overrides over them) and an
 `engine.pod.PaperPod` over the account's `SimExchange`, and listens to the market-data
 hub: the closed candles of the strategy's timeframe go to the pod, and every price point
-of a market with running paper traders is given once to the paper accounts of that
-exchange (`ExchangeAccounts.on_price`), after which each pod on that market reports its
-fills. The engine's callbacks are synchronous (an order decided at a close is in the book
+of a market with running paper traders is given once to each of their accounts
+(`SimExchange.on_price`), after which each pod on that market reports its fills. The
+engine's callbacks are synchronous (an order decided at a close is in the book
 before the next point); what they report is queued and written by the pod's task, in
 order: `traders/<id>/orders`, `trades` (`created` to the owner), `traders/<id>/logs`, and
 `traders/pods/events` (`created` to the owner).
@@ -357,11 +357,14 @@ class PodManager:
                 await entry[0].close()
 
     def _point(self, key: MarketKey, point: PricePoint) -> None:
-        self.accounts.on_price(key.exchange, key.symbol, point.timestamp, point.bid, point.ask, point.last,
-                               point.continuous)
-        for runtime in list(self._pricers[key][1]):
-            if isinstance(runtime.pod, PaperPod) and not runtime.stop_requested:
-                runtime.pod.check_fills()
+        pods = [runtime.pod for runtime in self._pricers[key][1]
+                if isinstance(runtime.pod, PaperPod) and not runtime.stop_requested]
+        # Each paper account a running trader trades this market on gets the point once (not
+        # every loaded account of the exchange: with hundreds of accounts that is most of the cost).
+        for book in {id(pod.exchange): pod.exchange for pod in pods}.values():
+            book.on_price(key.symbol, point.timestamp, point.bid, point.ask, point.last, point.continuous)
+        for pod in pods:
+            pod.check_fills()
 
     # -- reading -----------------------------------------------------------------------------------
 
