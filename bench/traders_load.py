@@ -12,10 +12,10 @@ trader running: the event-loop lag figures are given for both, and as a ratio.
 Figures:
 
   loop lag p99/max  how late a 10 ms sleep wakes in the server (ms), traders running vs idle;
-  events            `traders/pods/events created` + `trades created` + `traders patched`
-                    delivered to the sockets from the window's start until every trader was
-                    stopped (so nothing is emitted later), against those the server emitted
-                    (must be all of them);
+  events            the `traders/pods/events created`, `trades created` and `traders patched`
+                    the server emitted from the window's start until every trader was stopped
+                    (so nothing is emitted later), and how many of them reached the sockets
+                    (matched by record id; must be all of them);
   memory/trader     server RSS growth from starting the traders to the end of the window,
                     divided by their number (KiB; includes their records in memory storage);
   start, shutdown   seconds to start every trader (one `start` call each, in turn), and for a
@@ -58,6 +58,11 @@ def rss_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 
 
+def event_key(name: str, data: dict[str, Any]) -> str:
+    """One emitted event, the same on both sides: a record's id (a patch: with its `updatedAt`)."""
+    return f"{name}|{data.get('_id')}|{data.get('updatedAt') if name == 'traders patched' else ''}"
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] if ordered else float("nan")
@@ -87,10 +92,10 @@ async def _server(args: argparse.Namespace, data_dir: Path, port: int, control: 
                 "tickers": {"rate": 2.0, "replay": {"candles_per_second": args.speed}},
                 "traders": {"max_running": 10}}
     app = create_app(settings)
-    emitted: dict[str, int] = dict.fromkeys(WATCHED, 0)
+    emitted: set[str] = set()
     for name in WATCHED:
         path, event = name.split(" ")
-        app.service(path).on(event, lambda data, context=None, name=name: emitted.__setitem__(name, emitted[name] + 1))
+        app.service(path).on(event, lambda data, context=None, name=name: emitted.add(event_key(name, data)))
     runner = web.AppRunner(create_web_app(app))
     await runner.setup()
     await web.TCPSite(runner, "127.0.0.1", port).start()
@@ -120,8 +125,7 @@ async def _server(args: argparse.Namespace, data_dir: Path, port: int, control: 
             control.send("ready")
         elif command == "mark":
             lags.clear()
-            for name in WATCHED:
-                emitted[name] = 0
+            emitted.clear()
             control.send(rss_kib())
         elif command == "start":
             began = time.perf_counter()
@@ -134,7 +138,7 @@ async def _server(args: argparse.Namespace, data_dir: Path, port: int, control: 
         elif command == "stop":  # every trader stopped: no event after this one's answer
             for trader in traders:
                 await app.service("traders").stop({"id": trader["_id"]})
-            control.send(dict(emitted))
+            control.send(sorted(emitted))
         elif command == "shutdown":
             prober.cancel()
             began = time.perf_counter()
@@ -152,14 +156,14 @@ def client_main(url: str, users: int, control: Any) -> None:
 async def _clients(url: str, users: int, control: Any) -> None:
     import socketio
 
-    counts: dict[str, int] = dict.fromkeys(WATCHED, 0)
+    received: set[str] = set()
     clients = []
     for number in range(users):
         client = socketio.AsyncClient(reconnection=False)
 
-        async def record(event: str, *_: Any) -> None:
-            if event in counts:
-                counts[event] += 1
+        async def record(event: str, *args: Any) -> None:
+            if event in WATCHED:
+                received.add(event_key(event, args[0]))
 
         client.on("*", record)
         await client.connect(url, transports=["websocket"])
@@ -172,11 +176,10 @@ async def _clients(url: str, users: int, control: Any) -> None:
     while True:
         command = await loop.run_in_executor(None, control.recv)
         if command == "mark":
-            for name in WATCHED:
-                counts[name] = 0
+            received.clear()
             control.send("marked")
         elif command == "report":
-            control.send(dict(counts))
+            control.send(sorted(received))
         elif command == "close":
             for client in clients:
                 await client.disconnect()
@@ -198,13 +201,14 @@ def window(server: Any, clients: Any, seconds: float) -> tuple[float, float, int
     return p99, worst, rss_after - rss
 
 
-def delivery(server: Any, clients: Any) -> tuple[dict[str, int], dict[str, int]]:
-    """Stops every trader, lets what is in flight arrive: (emitted, delivered) per event since the mark."""
+def delivery(server: Any, clients: Any) -> tuple[set[str], set[str]]:
+    """Stops every trader, lets what is in flight arrive: the events emitted since the mark and
+    those received (`event_key`s)."""
     server.send("stop")
-    emitted = server.recv()
+    emitted = set(server.recv())
     time.sleep(2.0)
     clients.send("report")
-    return emitted, clients.recv()
+    return emitted, set(clients.recv())
 
 
 def main() -> None:
@@ -244,13 +248,14 @@ def main() -> None:
         client.join(30)
 
     p99, worst, grown = busy
-    expected = sum(emitted.values())
-    got = sum(delivered.values())
+    expected = len(emitted)
+    got = len(emitted & delivered)
     print(f"{args.traders} traders on {args.symbols} symbols, {args.speed:g} candles/s each, {args.seconds:g} s windows")
     print(f"loop lag p99/max ms   idle {idle[0]:.1f}/{idle[1]:.1f}   running {p99:.1f}/{worst:.1f}   "
           f"p99 ratio {p99 / idle[0] if idle[0] > 0 else float('nan'):.2f}")
     print(f"events delivered      {got}/{expected} ({got / expected if expected else float('nan'):.4f}); "
-          + ", ".join(f"{name}: {delivered[name]}/{emitted[name]}" for name in WATCHED))
+          + ", ".join(f"{name}: {sum(key.startswith(name) for key in emitted & delivered)}/"
+                      f"{sum(key.startswith(name) for key in emitted)}" for name in WATCHED))
     print(f"memory per trader     {grown / args.traders:.0f} KiB (RSS +{grown / 1024:.1f} MiB)")
     print(f"start all / shutdown  {start_seconds:.2f} s ({start_seconds / args.traders * 1000:.1f} ms each) / "
           f"{shutdown_seconds:.2f} s with every trader running")
