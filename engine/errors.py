@@ -38,7 +38,7 @@ from typing import Any
 
 __all__ = [
     "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
-    "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "from_ccxt_error",
+    "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "ccxt_bases", "from_ccxt_error",
 ]
 
 
