@@ -438,6 +438,39 @@ async def run_phase(phase: str, server: Server, records: list[dict[str, Any]], a
     return await socket_phase(phase, server, records, args)
 
 
+# -- profiling -------------------------------------------------------------------------------
+
+def start_py_spy(server: Server, args: argparse.Namespace) -> tuple[subprocess.Popen[bytes], str]:
+    """py-spy (`pip install py-spy`: a sampling profiler, no instrumentation) on the server for one phase."""
+    output = tempfile.mktemp(suffix=".txt")
+    command = [str(Path(sys.executable).parent / "py-spy"), "record", "--pid", str(server.process.pid),
+               "--format", "raw", "--rate", "250", "--nonblocking", "--output", output]
+    return subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL), output
+
+
+def print_py_spy(spy: tuple[subprocess.Popen[bytes], str], title: str, top: int = 30) -> None:
+    """Stop py-spy and print the functions with the most samples of their own, and by inclusion."""
+    process, output = spy
+    process.send_signal(2)  # SIGINT: py-spy writes what it has
+    process.wait(30)
+    own: dict[str, int] = {}
+    inclusive: dict[str, int] = {}
+    total = 0
+    for line in Path(output).read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        frames = [frame.split(" (")[0] + " " + frame.rsplit("/", 1)[-1].rstrip(")") for frame in stack.split(";")[1:]]
+        if not frames:
+            continue
+        total += int(count)
+        own[frames[-1]] = own.get(frames[-1], 0) + int(count)
+        for frame in set(frames):
+            inclusive[frame] = inclusive.get(frame, 0) + int(count)
+    os.unlink(output)
+    print(f"\npy-spy, {title}: {total} samples; own / inclusive share", file=sys.stderr)
+    for frame, count in sorted(own.items(), key=lambda item: -item[1])[:top]:
+        print(f"  {count / total:6.1%} {inclusive[frame] / total:6.1%}  {frame}", file=sys.stderr)
+
+
 # -- orchestration ---------------------------------------------------------------------------
 
 UNITS = {"fan-out": "events"}
@@ -460,7 +493,10 @@ async def benchmark(args: argparse.Namespace) -> bool:
         for round_number in range(args.rounds):
             for phase in args.phases:
                 for side in args.sides:
+                    spy = start_py_spy(servers[side], args) if side in args.py_spy else None
                     result = await run_phase(phase, servers[side], records, args)
+                    if spy is not None:
+                        print_py_spy(spy, f"{side} {phase}")
                     results[side][phase].append(result)
                     print(f"  round {round_number + 1} {phase:<13} {side:<11} {result.ops:9.0f} "
                           f"{UNITS.get(phase, 'ops')}/s  server {result.server_us:7.1f} us each"
@@ -511,6 +547,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--sides", default=",".join(SIDES), type=lambda text: [s for s in text.split(",") if s])
     parser.add_argument("--phases", default=",".join(PHASES), type=lambda text: [s for s in text.split(",") if s])
     parser.add_argument("--server-core", type=int, default=0)
+    parser.add_argument("--py-spy", default="", type=lambda text: [s for s in text.split(",") if s],
+                        help="profile these sides' servers with py-spy in every phase (bare, cryptorobot)")
     parser.add_argument("--serve", choices=("bare", "cryptorobot"), help=argparse.SUPPRESS)
     parser.add_argument("--port", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
