@@ -85,6 +85,9 @@ class _CheckedPacket(sio_packet.Packet):
     message or failing on bad JSON; the header is read either way."""
 
     max_size: ClassVar[int] = SocketLimits.max_message_size
+    uses_binary_events = False
+    """Outgoing data is JSON only (`jsonutil` refuses bytes, as the Feathers clients expect
+    no binary), so python-socketio's recursive search of every payload for bytes is skipped."""
 
     def decode(self, encoded_packet: Any) -> int:
         if isinstance(encoded_packet, str) and len(encoded_packet) > self.max_size:
