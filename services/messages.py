@@ -104,6 +104,7 @@ class PreferencesService:
 
     async def stored(self, user_id: Any) -> dict[str, Any] | None:
         found = await self.store.find({"query": {"userId": user_id, "$limit": 1}, "paginate": False})
+        assert isinstance(found, list)
         return found[0] if found else None
 
     async def choices(self, user_id: Any) -> dict[str, Any]:

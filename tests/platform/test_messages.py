@@ -15,7 +15,7 @@ from tests.conftest import settle
 
 async def test_notify_reaches_the_owner_alone_and_patch_marks_read(platform: Platform, sockets: Any) -> None:
     ann, ann_token = await platform.member("ann@example.com")
-    bob, bob_token = await platform.member("bob@example.com")
+    _, bob_token = await platform.member("bob@example.com")
     ann_socket, bob_socket = await sockets(platform.http), await sockets(platform.http)
     await socket_login(ann_socket, "ann@example.com")
     await socket_login(bob_socket, "bob@example.com")
