@@ -24,7 +24,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from cryptorobot.ratelimit import configure_rate_limits
-    from services import api_keys, candles, errors, exchanges, health, market_data, messages, tickers, users
+    from services import api_keys, candles, errors, events, exchanges, health, market_data, messages, tickers, users
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
@@ -40,6 +40,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     market_data.register(app)
     tickers.register(app)
     messages.register(app)
+    events.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app
