@@ -24,7 +24,20 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from cryptorobot.ratelimit import configure_rate_limits
-    from services import api_keys, candles, errors, events, exchanges, health, market_data, messages, tickers, users
+    from services import (
+        api_keys,
+        candles,
+        errors,
+        events,
+        exchanges,
+        health,
+        market_data,
+        messages,
+        models,
+        tickers,
+        users,
+        workers,
+    )
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
@@ -37,6 +50,8 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     api_keys.register(app)
     candles.register(app)
     exchanges.register(app)
+    workers.register(app)
+    models.register(app)  # before market_data: the scorer attaches after the hub started (services/models)
     market_data.register(app)
     tickers.register(app)
     messages.register(app)

@@ -34,7 +34,7 @@ from marshmallow import validate
 
 from cryptorobot import App
 from cryptorobot.adapters import AdapterService, Index
-from cryptorobot.schemas import QuerySchema, Schema, fields
+from cryptorobot.schemas import QuerySchema, Schema, fields, set_timestamps
 from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
 from services.users import EQUALITY, RecordId
@@ -169,7 +169,7 @@ def register(app: App) -> None:
     app.service(MESSAGES_PATH).hooks({
         "around": {"all": [signed_in]},
         "before": {"find": [owner_only], "get": [owner_only], "patch": [owner_only],
-                   "remove": [owner_only]},
+                   "remove": [owner_only], "create": [set_timestamps()]},  # create: server code (`notify`)
     })
 
     store = persisted(app, id="_id", paginate=False, indexes=[Index(("userId",), unique=True)])

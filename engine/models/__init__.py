@@ -12,9 +12,9 @@ Pure numpy/scikit-learn; no App, no I/O but the model file.
 
 from .features import FEATURES, LOOKBACK, feature_matrix, next_direction
 from .model import SCORE_WINDOW, Score, SignalModel, Validation
-from .training import ALGORITHMS, DEFAULT_FOLDS, make_estimator, train_model
+from .training import ALGORITHMS, DEFAULT_FOLDS, make_estimator, train_and_save, train_model
 
 __all__ = [
     "ALGORITHMS", "DEFAULT_FOLDS", "FEATURES", "LOOKBACK", "SCORE_WINDOW", "Score", "SignalModel", "Validation",
-    "feature_matrix", "make_estimator", "next_direction", "train_model",
+    "feature_matrix", "make_estimator", "next_direction", "train_and_save", "train_model",
 ]

@@ -23,6 +23,7 @@ worker process.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -37,7 +38,7 @@ from ..errors import InvalidSettings
 from .features import FEATURES, feature_matrix, next_direction
 from .model import SignalModel, Validation
 
-__all__ = ["ALGORITHMS", "DEFAULT_FOLDS", "make_estimator", "train_model"]
+__all__ = ["ALGORITHMS", "DEFAULT_FOLDS", "make_estimator", "train_and_save", "train_model"]
 
 ALGORITHMS = ("logistic", "gradient_boosting")
 DEFAULT_FOLDS = 5
@@ -124,3 +125,10 @@ def train_model(series: Mapping[str, Candles], algorithm: str = "logistic", *, f
     trained_on = {symbol: {"start": int(candles.timestamp[0]), "end": int(candles.timestamp[-1]),
                            "candles": len(candles)} for symbol, candles in series.items()}
     return SignalModel(algorithm, frames.pop(), FEATURES, estimator, validation, trained_on)
+
+
+def train_and_save(series: Mapping[str, Candles], algorithm: str, folds: int, path: str) -> SignalModel:
+    """`train_model`, then `SignalModel.save(path)`: one call for a worker process."""
+    model = train_model(series, algorithm, folds=folds)
+    model.save(Path(path))
+    return model

@@ -25,6 +25,7 @@ async def test_notify_reaches_the_owner_alone_and_patch_marks_read(platform: Pla
     assert message is not None
     name, (event,) = await ann_socket.next_event()
     assert name == "messages created"
+    assert set(event) == {"_id", "userId", "kind", "title", "body", "data", "read", "createdAt", "updatedAt"}
     assert {key: event[key] for key in ("kind", "title", "body", "data", "read")} == {
         "kind": "trader_error", "title": "Trader 'grid' stopped", "body": "INSUFFICIENT_BALANCE",
         "data": {"traderId": "t1"}, "read": False}
