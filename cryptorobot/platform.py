@@ -2,7 +2,7 @@
 
 `cryptorobot serve` without `--app` serves `create_app()`; `add_platform_commands` adds the
 platform's subcommands to the `cryptorobot` command (`cryptorobot candles ...`, `cryptorobot
-users ...`).
+users ...`, `cryptorobot models ...`).
 """
 
 from __future__ import annotations
@@ -64,7 +64,9 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
 def add_platform_commands(commands: Any) -> None:
     """Add the platform's subcommands to the `cryptorobot` command's argparse subparsers."""
     from services.candles.commands import add_candle_commands
+    from services.models.commands import add_model_commands
     from services.user_commands import add_user_commands
 
     add_candle_commands(commands)
+    add_model_commands(commands)
     add_user_commands(commands)
