@@ -34,6 +34,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
         market_data,
         messages,
         models,
+        status,
         tickers,
         users,
         workers,
@@ -56,6 +57,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     tickers.register(app)
     messages.register(app)
     events.register(app)
+    status.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app
