@@ -31,6 +31,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
         events,
         exchanges,
         health,
+        market,
         market_data,
         messages,
         models,
@@ -58,6 +59,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     messages.register(app)
     events.register(app)
     status.register(app)
+    market.register(app)
     configure_authentication(app)
     setup_channels(app)
     return app
