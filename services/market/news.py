@@ -46,6 +46,7 @@ MAX_TEXT = 2000
 
 class NewsQuerySchema(QuerySchema):
     _id = RecordId(metadata={"operators": EQUALITY})
+    guid = fields.String(metadata={"operators": EQUALITY})
     source = fields.String(metadata={"operators": EQUALITY})
     feed = fields.String(metadata={"operators": EQUALITY})
     title = fields.String()

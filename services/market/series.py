@@ -55,17 +55,6 @@ class SeriesQuerySchema(QuerySchema):
     value = fields.Float()
 
 
-class PointResultSchema(Schema):
-    _id = RecordId()
-    name = fields.String()
-    timestamp = fields.Integer()
-    value = fields.Float()
-    unit = fields.String(allow_none=True)
-    source = fields.String(allow_none=True)
-    createdAt = fields.DateTime()
-    updatedAt = fields.DateTime()
-
-
 class MarketSeriesService:
     """Points over a persisted adapter; `create` imports a batch (see the module documentation)."""
 
@@ -104,8 +93,9 @@ def use_market_series(app: App) -> None:
                       indexes=[Index(("name", "timestamp"), unique=True)])
     app.use(SERIES_PATH, MarketSeriesService(store), {
         "methods": ["find", "get", "create"],
-        "schemas": {"create": ImportSchema, "query": SeriesQuerySchema, "result": PointResultSchema,
-                    "timestamps": False},
+        # No result schema: it would shape create's import summary as a point. Points are stored as
+        # `PointSchema` says, plus name, unit, source and the timestamps: nothing to hide.
+        "schemas": {"create": ImportSchema, "query": SeriesQuerySchema, "timestamps": False},
         "docs": {"description": "Other market series (ETF flows, a stress index, ...) imported by administrators "
                                 "(`create` with `name` and `points`), read by everyone signed in.", "codes": []},
     })
