@@ -86,13 +86,6 @@ class PreferencesSchema(Schema):
                         metadata={"description": "Kinds to turn on (true) or off (false); others keep their value."})
 
 
-class PreferencesResultSchema(Schema):
-    userId = RecordId()
-    kinds = fields.Dict(keys=fields.String(), values=fields.Boolean(),
-                        metadata={"description": "Every kind, and whether the user gets it."})
-    updatedAt = fields.DateTime(allow_none=True)
-
-
 class PreferencesService:
     """One preferences record per user, over a persisted adapter; see the module docs."""
 
@@ -175,7 +168,7 @@ def register(app: App) -> None:
     store = persisted(app, id="_id", paginate=False, indexes=[Index(("userId",), unique=True)])
     app.use(PREFERENCES_PATH, PreferencesService(store), {
         "methods": ["find", "create"],
-        "schemas": {"create": PreferencesSchema, "result": PreferencesResultSchema},
+        "schemas": {"create": PreferencesSchema},  # answers `{userId, kinds, updatedAt}`, not a list of records
         "docs": {"description": "Which kinds of `messages` the caller gets: `find` answers every kind with its "
                                 "choice (defaults: all on but `fill`); `create {kinds}` turns kinds on or off.",
                  "codes": []},

@@ -17,6 +17,7 @@ reads the points::
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -24,7 +25,7 @@ from marshmallow import validate
 
 from cryptorobot import App
 from cryptorobot.adapters import AdapterService, Index
-from cryptorobot.schemas import QuerySchema, Schema, fields
+from cryptorobot.schemas import QuerySchema, Schema, ValidationError, fields
 from cryptorobot.storage import persisted
 from hooks import admins_only, authenticate
 from services.candles.service import Timestamp
@@ -33,7 +34,13 @@ from services.users import EQUALITY, RecordId
 __all__ = ["SERIES_PATH", "MarketSeriesService", "use_market_series"]
 
 SERIES_PATH = "market/series"
-_NAME = validate.Regexp(r"^[a-z0-9_]{1,50}\Z", error="Lower-case letters, digits and _, at most 50.")
+_NAME_PATTERN = re.compile(r"[a-z0-9_]{1,50}")
+
+
+def _name(value: str) -> None:
+    """A validator (a function, not `validate.Regexp`: OpenAPI patterns are ECMA regexes)."""
+    if not _NAME_PATTERN.fullmatch(value):
+        raise ValidationError("Lower-case letters, digits and _, at most 50.")
 
 
 class PointSchema(Schema):
@@ -42,7 +49,7 @@ class PointSchema(Schema):
 
 
 class ImportSchema(Schema):
-    name = fields.String(required=True, validate=_NAME)
+    name = fields.String(required=True, validate=_name, metadata={"description": "Lower-case letters, digits and _."})
     unit = fields.String(validate=validate.Length(max=50), load_default=None)
     source = fields.String(validate=validate.Length(max=200), load_default=None)
     points = fields.List(fields.Nested(PointSchema), required=True, validate=validate.Length(min=1, max=10000))

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -37,7 +38,7 @@ from cryptorobot import App
 from cryptorobot.adapters import Index
 from cryptorobot.errors import BadRequest
 from cryptorobot.hooks import HookContext
-from cryptorobot.schemas import SERVER_FIELDS, VALIDATION_FAILED, QuerySchema, Schema, fields
+from cryptorobot.schemas import SERVER_FIELDS, VALIDATION_FAILED, QuerySchema, Schema, ValidationError, fields
 from cryptorobot.storage import persisted
 from engine.candles import Candles, SeriesKey
 from engine.errors import EngineError
@@ -56,9 +57,18 @@ STATUSES = ("training", "ready", "failed")
 _SERVER_SET = (*SERVER_FIELDS, "status", "error", "validation", "trainedOn", "trainedAt", "features")
 
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9_-]{0,49}")
+
+
+def _slug(value: str) -> None:
+    """A validator (a function, not `validate.Regexp`: OpenAPI patterns are ECMA regexes)."""
+    if not _SLUG.fullmatch(value):
+        raise ValidationError("Lower-case letters, digits, - and _, at most 50.")
+
+
 class ModelCreateSchema(Schema):
-    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z0-9][a-z0-9_-]{0,49}\Z", error=(
-        "Lower-case letters, digits, - and _, at most 50.")))
+    name = fields.String(required=True, validate=_slug, metadata={
+        "description": "Lower-case letters, digits, - and _ (not first), at most 50."})
     description = fields.String(validate=validate.Length(max=500), load_default="")
     exchange = fields.String(required=True, validate=validate.Length(min=1, max=50))
     pairs = fields.List(fields.String(validate=validate.Length(min=1, max=100)), required=True,
