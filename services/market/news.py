@@ -42,6 +42,8 @@ log = logging.getLogger("cryptorobot.market.news")
 
 NEWS_PATH = "market/news"
 MAX_TEXT = 2000
+MAX_ENTRIES = 500
+"""Entries read from one feed document (its first ones: feeds list the newest first)."""
 
 
 class NewsQuerySchema(QuerySchema):
@@ -76,7 +78,7 @@ def parse_feed(url: str, body: bytes) -> list[dict[str, Any]]:
     parsed = feedparser.parse(body)
     source = parsed.feed.get("title")
     items = []
-    for entry in parsed.entries:
+    for entry in parsed.entries[:MAX_ENTRIES]:
         guid = entry.get("id") or entry.get("link") or entry.get("title")
         if not guid:
             continue

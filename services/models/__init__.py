@@ -37,6 +37,8 @@ def register(app: App) -> ModelScorer:
     use_model_catalogue(app, trainer)
     scorer = ModelScorer(app, use_signal_services(app))
     trainer.on_ready = scorer.attach
+    app.service(MODELS_PATH).on("removed", lambda record, context=None: app.supervisor.spawn(
+        scorer.detach(record["_id"]), name=f"detaching model {record.get('name')}"))
 
     async def attach_models(context: HookContext, next_step: Next) -> None:
         await next_step()

@@ -17,7 +17,7 @@ from cryptorobot.clock import ManualClock
 from engine.candles import SeriesKey, SqliteCandleStore, timeframe
 from engine.models import FEATURES, SignalModel
 from platform_support import Platform, socket_login
-from services.market_data import market_data
+from services.market_data import MarketKey, market_data
 from services.models import model_file
 from tests.conftest import WAIT, SocketClient, settle
 from tests.engine.strategy_support import from_frame
@@ -128,8 +128,12 @@ async def test_an_administrator_trains_a_model_and_everyone_reads_its_validation
 
     status, _ = await platform.request("DELETE", f"/models/{model['_id']}", token=member_token)
     assert status == 403
+    hub, key = market_data(platform.app), MarketKey("sim", "BTC/USD")
+    assert hub.references(key) == 1  # the ready model listens to its pair
     status, _ = await platform.request("DELETE", f"/models/{model['_id']}", token=token)
     assert status == 200 and not model_file(platform.app, model["_id"]).exists()
+    await asyncio.wait_for(asyncio.gather(*platform.app.supervisor.spawned()), WAIT)
+    assert hub.references(key) == 0  # and stops listening once removed
 
 
 async def test_signals_reach_the_subscribers_whose_minimum_confidence_they_meet(make_platform: Any, tmp_path: Path,
