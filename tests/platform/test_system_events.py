@@ -69,3 +69,21 @@ async def test_administrators_post_maintenance_notices(platform: Platform, socke
         "maintenance", "info", notice["message"], notice["data"])
     received = await next_event_of(bob, "maintenance")
     assert received == posted
+
+
+async def test_a_restart_is_recorded_as_stopping_then_started(tmp_path: Any) -> None:
+    from cryptorobot.config import load_config
+    from cryptorobot.platform import create_app
+
+    settings = {**load_config("test", environ={}), "data_dir": str(tmp_path), "storage": "sqlite"}
+    first = create_app(settings)
+    await first.setup()
+    await first.teardown()
+    again = create_app(settings)
+    await again.setup()
+    try:
+        found = await again.service("events").find({"query": {"$sort": {"createdAt": 1}}, "paginate": False})
+        assert [(event["type"], event["level"]) for event in found] == [
+            ("server_started", "info"), ("server_stopping", "warning"), ("server_started", "info")]
+    finally:
+        await again.teardown()
