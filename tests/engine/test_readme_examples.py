@@ -15,7 +15,7 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def examples() -> list[str]:
     text = README.read_text()
-    section = text[text.index("## Strategies and backtests"):text.index("## Configuration")]
+    section = text[text.index("## Strategies and backtests"):].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
