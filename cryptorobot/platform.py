@@ -68,6 +68,10 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     grid_preview.register(app)
     configure_authentication(app)
     setup_channels(app)
+    # Imported here, apart from the services above: registering another service never touches it.
+    from services.dashboard import register as register_dashboard
+
+    register_dashboard(app)  # the web page at `/` (services/dashboard)
     return app
 
 
