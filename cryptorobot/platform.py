@@ -24,7 +24,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from channels import setup_channels
     from cryptorobot.auth import configure_authentication
     from cryptorobot.ratelimit import configure_rate_limits
-    from services import api_keys, candles, errors, exchanges, health, market_data, tickers, users
+    from services import api_keys, backtests, candles, errors, exchanges, health, market_data, tickers, users
 
     config = dict(settings) if settings is not None else load_config()
     logging.basicConfig(level=str(config.get("logging", {}).get("level", "INFO")).upper(),
@@ -36,6 +36,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     users.register(app)
     api_keys.register(app)
     candles.register(app)
+    backtests.register(app)
     exchanges.register(app)
     market_data.register(app)
     tickers.register(app)

@@ -1,0 +1,86 @@
+"""Backtests: asynchronous runs of a strategy over stored candles, in a pool of worker processes.
+
+Paths: `backtests` (a user's runs, with the `cancel` custom method), `backtests/:backtestId/logs`
+and `backtests/:backtestId/positions` (a completed run's rows, paginated); see `service.py`.
+
+Modules: `schemas`, `service` (the services, a run's life), `jobs` (what a worker runs:
+`engine.backtest.run_backtest`), `pool` (`LocalPool`: the process pool, progress and
+cancellation across processes), `strategy_ref` (a `strategyId`'s type and settings).
+
+Settings (`[backtests]`): `workers` (processes, default: the machine's CPUs), `warm` (start
+them at setup, default true), `paginate` (of the log and positions pages).
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+from cryptorobot import App
+from cryptorobot.adapters import Index
+from cryptorobot.storage import persisted
+from hooks import authenticate, restrict_to_owner
+
+from .pool import LocalPool, Pool
+from .schemas import (
+    BacktestChangeSchema,
+    BacktestCreateSchema,
+    BacktestQuerySchema,
+    BacktestResultSchema,
+    CancelSchema,
+    LogQuerySchema,
+    LogResultSchema,
+    PositionQuerySchema,
+    PositionResultSchema,
+)
+from .service import BacktestsService, RunLines
+
+__all__ = ["BacktestsService", "LocalPool", "register", "worker_pool"]
+
+SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
+BACKTEST_CODES = ["INVALID_SETTINGS", "INVALID_TIMEFRAME", "NO_CANDLES"]
+
+
+def worker_pool(settings: dict[str, Any]) -> Pool:
+    """The pool `[backtests]` settings describe."""
+    return LocalPool(int(settings.get("workers") or os.cpu_count() or 1), warm=bool(settings.get("warm", True)))
+
+
+def register(app: App) -> None:
+    """`backtests`, `backtests/:backtestId/logs` and `backtests/:backtestId/positions`."""
+    from services.candles.store import candle_store
+
+    settings: dict[str, Any] = app.get("backtests") or {}
+    pages = app.get("paginate") or {"default": 25, "max": 100}
+    line_pages = {"default": 100, "max": 1000, **(settings.get("paginate") or {})}
+    store = persisted(app, id="_id", paginate=pages, indexes=[Index(("userId",)), Index(("state",))])
+    logs = persisted(app, id="_id", paginate=line_pages, multi=True, indexes=[Index(("backtestId", "seq"), unique=True)])
+    positions = persisted(app, id="_id", paginate=line_pages, multi=True,
+                          indexes=[Index(("backtestId", "seq"), unique=True)])
+    service = BacktestsService(store, logs, positions, candle_store(app.settings), worker_pool(settings))
+    app.use("backtests", service, {
+        "methods": ["find", "get", "create", "remove", "cancel"],
+        "schemas": {"create": BacktestCreateSchema, "patch": BacktestChangeSchema, "query": BacktestQuerySchema, "result": BacktestResultSchema,
+                    "cancel": CancelSchema},
+        "docs": {"description": "Your backtests: a strategy (`type` + `settings`, or `strategyId`) over stored candles "
+                                "on the simulated exchange, run in a worker pool. A create answers at once "
+                                "(`loading_data`); `backtests patched` events then carry `executing`, `progress` "
+                                "(0-100) and `completed` with `results`, `failed` with `message`, or `cancelled`. "
+                                "Custom method `cancel` ({id}) stops a run within a second.",
+                 "security": SIGNED_IN, "codes": BACKTEST_CODES},
+    })
+    signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
+    app.service("backtests").hooks({
+        "around": {"all": [signed_in]},
+        "before": {"find": [owner_only], "get": [owner_only], "create": [owner_only], "remove": [owner_only],
+                   "cancel": [owner_only]},
+    })
+    for name, rows, query, result, what in (
+            ("logs", logs, LogQuerySchema, LogResultSchema, "A backtest's log (HaasOnline's entries), in order."),
+            ("positions", positions, PositionQuerySchema, PositionResultSchema,
+             "A backtest's positions (backtesting.py's trades, and the open ones), in order.")):
+        path = f"backtests/:backtestId/{name}"
+        app.use(path, RunLines(service, rows), {
+            "methods": ["find"], "schemas": {"query": query, "result": result},
+            "docs": {"description": what, "security": SIGNED_IN, "codes": []}})
+        app.service(path).hooks({"around": {"find": [signed_in]}, "before": {"find": [owner_only]}})
