@@ -60,7 +60,8 @@ def register(app: App) -> None:
     service = BacktestsService(store, logs, positions, candle_store(app.settings), worker_pool(settings))
     app.use("backtests", service, {
         "methods": ["find", "get", "create", "remove", "cancel"],
-        "schemas": {"create": BacktestCreateSchema, "patch": BacktestChangeSchema, "query": BacktestQuerySchema, "result": BacktestResultSchema,
+        "schemas": {"create": BacktestCreateSchema, "patch": BacktestChangeSchema, "query": BacktestQuerySchema,
+                    "result": BacktestResultSchema,
                     "cancel": CancelSchema},
         "docs": {"description": "Your backtests: a strategy (`type` + `settings`, or `strategyId`) over stored candles "
                                 "on the simulated exchange, run in a worker pool. A create answers at once "

@@ -13,7 +13,8 @@ from services.candles.service import Timestamp
 from services.users import EQUALITY, SELECT_ONLY, RecordId
 
 __all__ = [
-    "BacktestChangeSchema", "BacktestCreateSchema", "BacktestQuerySchema", "BacktestResultSchema", "CancelSchema", "LogQuerySchema",
+    "BacktestChangeSchema", "BacktestCreateSchema", "BacktestQuerySchema", "BacktestResultSchema", "CancelSchema",
+    "LogQuerySchema",
     "LogResultSchema", "PositionQuerySchema", "PositionResultSchema", "STATES",
 ]
 

@@ -267,7 +267,8 @@ class BacktestsService:
 
     async def _keep_lines(self, id: Any, owner: Any, output: Mapping[str, Any]) -> None:
         for store, rows in ((self.logs, output["logs"]), (self.positions, output["positions"])):
-            records: list[Mapping[str, Any]] = [{**row, "backtestId": id, "userId": owner, "seq": seq} for seq, row in enumerate(rows)]
+            records: list[Mapping[str, Any]] = [{**row, "backtestId": id, "userId": owner, "seq": seq}
+                                                  for seq, row in enumerate(rows)]
             for first in range(0, len(records), BATCH):
                 await store.create(records[first:first + BATCH], {"query": {"$select": ["_id"]}})
 
