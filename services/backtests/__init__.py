@@ -1,7 +1,8 @@
 """Backtests: asynchronous runs of a strategy over stored candles, in a pool of worker processes.
 
-Paths: `backtests` (a user's runs, with the `cancel` custom method), `backtests/:backtestId/logs`
-and `backtests/:backtestId/positions` (a completed run's rows, paginated); see `service.py`.
+Paths: `backtests` (a user's runs, with the `cancel` custom method) and, for a completed run's
+rows page by page, `backtests/:backtestId/logs`, `.../positions`, `.../trades`, `.../orders`;
+see `service.py`.
 
 Modules: `schemas`, `service` (the services, a run's life), `jobs` (what a worker runs:
 `engine.backtest.run_backtest`), `pool` (`LocalPool`: the process pool, progress and
@@ -21,6 +22,7 @@ from cryptorobot.adapters import Index
 from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
 
+from .jobs import ROWS
 from .pool import LocalPool, Pool
 from .schemas import (
     BacktestChangeSchema,
@@ -30,8 +32,12 @@ from .schemas import (
     CancelSchema,
     LogQuerySchema,
     LogResultSchema,
+    OrderQuerySchema,
+    OrderResultSchema,
     PositionQuerySchema,
     PositionResultSchema,
+    TradeQuerySchema,
+    TradeResultSchema,
 )
 from .service import BacktestsService, RunLines
 
@@ -39,6 +45,13 @@ __all__ = ["BacktestsService", "LocalPool", "register", "worker_pool"]
 
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
 BACKTEST_CODES = ["INVALID_SETTINGS", "INVALID_TIMEFRAME", "NO_CANDLES"]
+ROW_SERVICES = {
+    "logs": (LogQuerySchema, LogResultSchema, "A completed backtest's log (HaasOnline's entries), in order."),
+    "positions": (PositionQuerySchema, PositionResultSchema,
+                  "A completed backtest's positions (backtesting.py's trades, and the open ones), in order."),
+    "trades": (TradeQuerySchema, TradeResultSchema, "A completed backtest's fills (ccxt's trade structure), in order."),
+    "orders": (OrderQuerySchema, OrderResultSchema, "A completed backtest's orders (ccxt's order structure), in order."),
+}
 
 
 def worker_pool(settings: dict[str, Any]) -> Pool:
@@ -54,10 +67,9 @@ def register(app: App) -> None:
     pages = app.get("paginate") or {"default": 25, "max": 100}
     line_pages = {"default": 100, "max": 1000, **(settings.get("paginate") or {})}
     store = persisted(app, id="_id", paginate=pages, indexes=[Index(("userId",)), Index(("state",))])
-    logs = persisted(app, id="_id", paginate=line_pages, multi=True, indexes=[Index(("backtestId", "seq"), unique=True)])
-    positions = persisted(app, id="_id", paginate=line_pages, multi=True,
-                          indexes=[Index(("backtestId", "seq"), unique=True)])
-    service = BacktestsService(store, logs, positions, candle_store(app.settings), worker_pool(settings))
+    rows = {name: persisted(app, id="_id", paginate=line_pages, multi=True,
+                            indexes=[Index(("backtestId", "seq"), unique=True)]) for name in ROWS}
+    service = BacktestsService(store, rows, candle_store(app.settings), worker_pool(settings))
     app.use("backtests", service, {
         "methods": ["find", "get", "create", "remove", "cancel"],
         "schemas": {"create": BacktestCreateSchema, "patch": BacktestChangeSchema, "query": BacktestQuerySchema,
@@ -76,12 +88,9 @@ def register(app: App) -> None:
         "before": {"find": [owner_only], "get": [owner_only], "create": [owner_only], "remove": [owner_only],
                    "cancel": [owner_only]},
     })
-    for name, rows, query, result, what in (
-            ("logs", logs, LogQuerySchema, LogResultSchema, "A backtest's log (HaasOnline's entries), in order."),
-            ("positions", positions, PositionQuerySchema, PositionResultSchema,
-             "A backtest's positions (backtesting.py's trades, and the open ones), in order.")):
+    for name, (query, result, what) in ROW_SERVICES.items():
         path = f"backtests/:backtestId/{name}"
-        app.use(path, RunLines(service, rows), {
+        app.use(path, RunLines(service, rows[name]), {
             "methods": ["find"], "schemas": {"query": query, "result": result},
             "docs": {"description": what, "security": SIGNED_IN, "codes": []}})
         app.service(path).hooks({"around": {"find": [signed_in]}, "before": {"find": [owner_only]}})

@@ -16,10 +16,14 @@ from typing import Any, Protocol
 from engine.backtest import BacktestResult, run_backtest
 from engine.candles import Candles
 
-__all__ = ["BacktestJob", "BacktestOutput", "Signals", "output_of"]
+__all__ = ["ROWS", "BacktestJob", "BacktestOutput", "Signals", "output_of"]
+
+ROWS = {"logs": "logs", "positions": "trades", "trades": "fills", "orders": "orderHistory"}
+"""Rows of a result read page by page: path under `backtests/:id/` -> key of `BacktestResult.to_wire()`
+(its `trades` are backtesting.py's trades, the positions; its `fills` are ccxt's trades)."""
 
 BacktestOutput = dict[str, Any]
-"""`{"results": ..., "logs": [...], "positions": [...]}` (see `output_of`)."""
+"""`{"results": ..., "logs": [...], "positions": [...], "trades": [...], "orders": [...]}` (`output_of`)."""
 
 
 class Signals(Protocol):
@@ -61,9 +65,7 @@ class BacktestJob:
 
 
 def output_of(result: BacktestResult) -> BacktestOutput:
-    """A result as the service stores it: `results` is `result.to_wire()` without `logs` and
-    `trades` (the positions), which are stored apart and read page by page
-    (`backtests/:id/logs`, `backtests/:id/positions`)."""
+    """A result as the service stores it: `results` is `result.to_wire()` without the rows
+    that are read page by page (`ROWS`: `backtests/:id/<path>` holds `to_wire()[<key>]`)."""
     wire = result.to_wire()
-    logs, positions = wire.pop("logs"), wire.pop("trades")
-    return {"results": wire, "logs": logs, "positions": positions}
+    return {"results": wire, **{path: wire.pop(key) for path, key in ROWS.items()}}

@@ -23,16 +23,21 @@ import multiprocessing
 import threading
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Any, Protocol
 
 from engine.backtest import BacktestCancelled
 
-__all__ = ["Job", "LocalPool", "Pool", "ProgressHandler"]
+__all__ = ["Job", "LocalPool", "Pool", "ProgressHandler", "WorkerLost"]
 
 SLOTS = 4096
 """Runs that can be queued or running at once in one pool (each holds a cancel slot)."""
 
 ProgressHandler = Callable[[float], None]
+
+
+class WorkerLost(Exception):
+    """The process running a job ended without an answer (killed, out of memory)."""
 
 
 class Job(Protocol):
@@ -111,17 +116,20 @@ class LocalPool:
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
-        context = multiprocessing.get_context("spawn")
+        context = multiprocessing.get_context("spawn")  # not fork: the server has threads and open files
         self._loop = asyncio.get_running_loop()
         self._queue = context.Queue()
         self._flags = context.RawArray("b", SLOTS)
-        self._executor = ProcessPoolExecutor(self.workers, mp_context=context, initializer=_init_worker,
-                                             initargs=(self._queue, self._flags))
+        self._executor = self._new_executor()
         self._pump = threading.Thread(target=self._read_progress, name="backtests-progress", daemon=True)
         self._pump.start()
         if self.warm:  # one submission per worker: each starts its process, which imports the engine
             executor = self._executor
             await asyncio.gather(*(asyncio.wrap_future(executor.submit(_warm_up)) for _ in range(self.workers)))
+
+    def _new_executor(self) -> ProcessPoolExecutor:
+        return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_init_worker, initargs=(self._queue, self._flags))
 
     def _read_progress(self) -> None:
         while True:
@@ -148,10 +156,16 @@ class LocalPool:
         self._slots[run_id] = slot
         if on_progress is not None:
             self._handlers[run_id] = on_progress
-        future = self._executor.submit(_run_in_worker, job, run_id, slot)
+        executor = self._executor
+        future = executor.submit(_run_in_worker, job, run_id, slot)
         self._futures[run_id] = future
         try:
             return await asyncio.wrap_future(future)
+        except BrokenProcessPool:
+            if self._executor is executor:  # the first to notice replaces the pool; the others' jobs failed too
+                self._executor = self._new_executor()
+                executor.shutdown(wait=False)
+            raise WorkerLost("A worker process ended during the run (killed, or out of memory).") from None
         except asyncio.CancelledError:
             if future.cancelled():  # cancel() took it off the queue before it started
                 raise BacktestCancelled("cancelled before it started") from None

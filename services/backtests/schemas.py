@@ -15,7 +15,8 @@ from services.users import EQUALITY, SELECT_ONLY, RecordId
 __all__ = [
     "BacktestChangeSchema", "BacktestCreateSchema", "BacktestQuerySchema", "BacktestResultSchema", "CancelSchema",
     "LogQuerySchema",
-    "LogResultSchema", "PositionQuerySchema", "PositionResultSchema", "STATES",
+    "LogResultSchema", "OrderQuerySchema", "OrderResultSchema", "PositionQuerySchema", "PositionResultSchema",
+    "STATES", "TradeQuerySchema", "TradeResultSchema",
 ]
 
 STATES = ("loading_data", "executing", "completed", "failed", "cancelled")
@@ -131,8 +132,8 @@ class BacktestResultSchema(Schema):
     results = fields.Dict(allow_none=True, metadata={
         "description": "When completed: `statistics` (backtesting.py's full set, null for NaN), `summary`, "
                        "`performance`, `orders`, `positions` (HaasOnline's shapes), `equity` (`{timestamp, equity}`), "
-                       "`fills` (the trades, ccxt's trade structure), `orderHistory`, `options`, `settings`, "
-                       "`warmupBars`. The positions and the log are paginated apart."})
+                       "`options`, `settings`, `warmupBars`. The log, positions, trades and orders are read page by "
+                       "page at `backtests/{id}/logs`, `.../positions`, `.../trades`, `.../orders`."})
     createdAt = fields.DateTime()
     updatedAt = fields.DateTime()
     startedAt = fields.DateTime(allow_none=True)
@@ -180,3 +181,50 @@ class PositionResultSchema(Schema):
     realizedProfit = fields.Float()
     unrealizedProfit = fields.Float()
     roi = fields.Float(allow_none=True, metadata={"description": "Percent."})
+
+
+class TradeQuerySchema(QuerySchema):
+    seq = fields.Integer()
+    timestamp = fields.Integer()
+    side = fields.String(metadata={"operators": EQUALITY})
+
+
+class TradeResultSchema(Schema):
+    """ccxt's trade structure (a fill)."""
+
+    order = fields.String()
+    timestamp = fields.Integer()
+    bar = fields.Integer(metadata={"description": "Index of the candle it filled in."})
+    side = fields.String()
+    takerOrMaker = fields.String()
+    price = fields.Float()
+    amount = fields.Float()
+    cost = fields.Float()
+    fee = fields.Dict(metadata={"description": "`{cost, currency}`."})
+
+
+class OrderQuerySchema(QuerySchema):
+    seq = fields.Integer()
+    timestamp = fields.Integer()
+    status = fields.String(metadata={"operators": EQUALITY})
+    side = fields.String(metadata={"operators": EQUALITY})
+
+
+class OrderResultSchema(Schema):
+    """ccxt's order structure, with the strategy's `tag` and why it was cancelled (`reason`)."""
+
+    id = fields.String()
+    tag = fields.String(allow_none=True)
+    timestamp = fields.Integer()
+    side = fields.String()
+    type = fields.String()
+    status = fields.String()
+    amount = fields.Float(allow_none=True)
+    price = fields.Float(allow_none=True)
+    triggerPrice = fields.Float(allow_none=True)
+    budget = fields.Float(allow_none=True, metadata={"description": "Quote to spend, for orders sized in quote."})
+    filled = fields.Float(allow_none=True)
+    cost = fields.Float(allow_none=True)
+    fee = fields.Float(allow_none=True)
+    closedTimestamp = fields.Integer(allow_none=True)
+    reason = fields.String(allow_none=True)

@@ -6,6 +6,7 @@
     DELETE /backtests/:id                                      (stops the run if it is running)
     POST   /backtests + X-Service-Method: cancel  {"id": ...}  (answers once it has stopped)
     GET    /backtests/:id/logs?$limit=100&$skip=0    GET /backtests/:id/positions?status=closed
+    GET    /backtests/:id/trades (ccxt trades)       GET /backtests/:id/orders (ccxt orders)
 
 A create is checked before anything runs: the strategy type and its settings, the options,
 the symbol, the timeframe and that candles are stored for `[start, end)` (400s with
@@ -38,7 +39,7 @@ from services.exchanges.service import caller_scope
 from services.exchanges.storage import find_all
 
 from .jobs import BacktestJob
-from .pool import Pool
+from .pool import Pool, WorkerLost
 from .strategy_ref import strategy_of
 
 __all__ = ["ACTIVE", "PROGRESS_INTERVAL", "BacktestsService", "RunLines", "RunSpec", "run_spec"]
@@ -149,14 +150,13 @@ class Reporter:
 
 
 class BacktestsService:
-    """The records (`store`), their log lines and positions (`logs`, `positions`), and the
-    runs: one supervised task per run awaiting the worker `pool`."""
+    """The records (`store`), the rows of their results (`rows`: `jobs.ROWS`' paths), and
+    the runs: one supervised task per run awaiting the worker `pool`."""
 
-    def __init__(self, store: AdapterService, logs: AdapterService, positions: AdapterService, candles: CandleStore,
+    def __init__(self, store: AdapterService, rows: Mapping[str, AdapterService], candles: CandleStore,
                  pool: Pool) -> None:
         self.store = store
-        self.logs = logs
-        self.positions = positions
+        self.rows = dict(rows)
         self.candles = candles
         self.pool = pool
         self.runs: dict[str, asyncio.Task[None]] = {}
@@ -172,15 +172,16 @@ class BacktestsService:
 
     async def setup(self, app: App, path: str) -> None:
         self.app, self.path = app, path
-        for store, suffix in ((self.store, ""), (self.logs, "/logs"), (self.positions, "/positions")):
-            await store.setup(app, f"{path}{suffix}")
+        await self.store.setup(app, path)
+        for name, rows in self.rows.items():
+            await rows.setup(app, f"{path}/{name}")
         await self.pool.start()
         for record in await find_all(self.store, {"state": {"$in": list(ACTIVE)}}):
             await self._patch(record["_id"], {"state": "failed", "message": RESTARTED, "finishedAt": app.clock.now()})
 
     async def teardown(self) -> None:
         await self.pool.close()
-        for store in (self.store, self.logs, self.positions):
+        for store in (self.store, *self.rows.values()):
             await store.teardown()
 
     # -- the methods ----------------------------------------------------------------------------
@@ -210,8 +211,8 @@ class BacktestsService:
     async def remove(self, id: Any, params: dict[str, Any]) -> Any:
         record: Any = await self.store.remove(id, params)
         await self._stop(record["_id"])
-        for store in (self.logs, self.positions):
-            await store.remove(None, {"query": {"backtestId": record["_id"]}})
+        for rows in self.rows.values():
+            await rows.remove(None, {"query": {"backtestId": record["_id"]}})
         return record
 
     async def cancel(self, data: Any, params: dict[str, Any]) -> Any:
@@ -257,6 +258,8 @@ class BacktestsService:
             final = {"state": "cancelled", "message": "Cancelled before it finished."}
         except EngineError as error:
             final = {"state": "failed", "message": error.message}
+        except WorkerLost as error:
+            final = {"state": "failed", "message": str(error)}
         except Exception as error:  # a crash of the worker or of this code: the run fails, not the server
             log.exception("backtest %s failed", id)
             final = {"state": "failed", "message": f"The run stopped unexpectedly ({type(error).__name__})."}
@@ -266,16 +269,16 @@ class BacktestsService:
         await self._patch(id, {**final, "finishedAt": self.app.clock.now()})
 
     async def _keep_lines(self, id: Any, owner: Any, output: Mapping[str, Any]) -> None:
-        for store, rows in ((self.logs, output["logs"]), (self.positions, output["positions"])):
+        for name, store in self.rows.items():
             records: list[Mapping[str, Any]] = [{**row, "backtestId": id, "userId": owner, "seq": seq}
-                                                  for seq, row in enumerate(rows)]
+                                                for seq, row in enumerate(output[name])]
             for first in range(0, len(records), BATCH):
                 await store.create(records[first:first + BATCH], {"query": {"$select": ["_id"]}})
 
 
 class RunLines:
-    """`backtests/:backtestId/logs` or `.../positions`: a completed run's rows, page by page,
-    in order (`seq`), to the run's owner only."""
+    """`backtests/:backtestId/<rows>` (`jobs.ROWS`): a completed run's rows, page by page, in
+    order (`seq`), to the run's owner only."""
 
     def __init__(self, backtests: BacktestsService, store: AdapterService) -> None:
         self.backtests = backtests

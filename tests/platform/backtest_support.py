@@ -62,3 +62,32 @@ async def finished(app: Any, id: Any, timeout: float = 30.0) -> dict[str, Any]:
         return await asyncio.wait_for(arrived, timeout)
     finally:
         service.off("patched", listener)
+
+
+async def socket_run(socket: Any, id: Any, timeout: float = 30.0, until: tuple[str, ...] = FINAL) -> list[dict[str, Any]]:
+    """Every `backtests patched` of run `id` a test socket receives until one in a state of
+    `until` (default: a final state), in order."""
+    patches: list[dict[str, Any]] = []
+
+    async def collect() -> None:
+        while not patches or patches[-1]["state"] not in until:
+            while not socket.received:
+                socket._arrived.clear()
+                await socket._arrived.wait()
+            event, args = socket.received.pop(0)
+            if event == "backtests patched" and str(args[0]["_id"]) == str(id):
+                patches.append(args[0])
+
+    await asyncio.wait_for(collect(), timeout)
+    return patches
+
+
+async def pages(platform: Any, path: str, token: str, limit: int) -> list[dict[str, Any]]:
+    """Every row of a paginated REST find, page by page."""
+    rows: list[dict[str, Any]] = []
+    while True:
+        status, page = await platform.request("GET", f"{path}?$limit={limit}&$skip={len(rows)}", token=token)
+        assert status == 200, page
+        rows += page["data"]
+        if len(rows) >= page["total"] or not page["data"]:
+            return rows
