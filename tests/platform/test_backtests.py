@@ -218,7 +218,7 @@ async def test_a_strategy_id_without_a_strategies_service_is_a_clear_400(platfor
     body = {key: value for key, value in request(500).items() if key not in ("type", "settings")}
     status, answer = await platform.request("POST", "/backtests", json={**body, "strategyId": "s1"}, token=token)
     assert (status, answer["data"]["code"]) == (400, "INVALID_SETTINGS")
-    assert answer["data"]["errors"] == {"strategyId": "this server has no strategies service: give type and settings"}
+    assert answer["errors"] == {"strategyId": "this server has no strategies service: give type and settings"}
 
 
 @pytest.mark.parametrize("storage", ["sqlite"])
