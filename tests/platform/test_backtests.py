@@ -148,6 +148,17 @@ async def _executing(platform: Platform, id: Any) -> dict[str, Any]:
         platform.app.service("backtests").off("patched", listener)
 
 
+async def test_an_order_the_market_refuses_fails_the_run_with_its_message(platform: Platform, tmp_path: Path) -> None:
+    store_candles(tmp_path, candles(500))
+    _, token = await platform.member("ann@example.com")
+    body = request(500, settings={**SMA, "sizing": "Base amount", "orderSize": 1e-12}, fractional=True)
+    status, record = await platform.request("POST", "/backtests", json=body, token=token)
+    assert status == 201, record
+    failed = await finished(platform.app, record["_id"])
+    assert (failed["state"], failed["message"], failed["results"]) == (
+        "failed", "amount 1e-12 truncates to 0 at the amount precision 1e-08", None)
+
+
 async def test_another_user_sees_none_of_it(platform: Platform, tmp_path: Path, sockets: Any, settled: Any) -> None:
     store_candles(tmp_path, candles(500))
     _, ann_token = await platform.member("ann@example.com")
