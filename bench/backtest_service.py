@@ -57,9 +57,9 @@ def engine_alone(bars: int, rounds: int) -> tuple[list[float], dict[str, Any]]:
 
 async def through_the_service(url: str, bars: int, rounds: int) -> tuple[list[float], dict[str, Any]]:
     """Seconds from each create call to its `completed` event over one socket, and the last results."""
-    async with aiohttp.ClientSession() as http:
-        async with http.post(f"{url}/users", json={"email": "bench@example.com", "password": PASSWORD}) as answer:
-            assert answer.status == 201, await answer.text()
+    async with aiohttp.ClientSession() as http, http.post(
+            f"{url}/users", json={"email": "bench@example.com", "password": PASSWORD}) as answer:
+        assert answer.status == 201, await answer.text()
     sio = socketio.AsyncClient(reconnection=False)
     done: dict[Any, asyncio.Future[dict[str, Any]]] = {}
     loop = asyncio.get_running_loop()
