@@ -4,6 +4,9 @@ Paths: `backtests` (a user's runs, with the `cancel` custom method) and, for a c
 rows page by page, `backtests/:backtestId/logs`, `.../positions`, `.../trades`, `.../orders`;
 see `service.py`.
 
+`backtests/optimizations` searches settings with Optuna, its trials in the same pool
+(`optimizations.py`, `search.py`: the ranges as Optuna distributions).
+
 Modules: `schemas`, `service` (the services, a run's life), `jobs` (what a worker runs:
 `engine.backtest.run_backtest`), `pool` (`LocalPool`: the process pool, progress and
 cancellation across processes), `strategy_ref` (a `strategyId`'s type and settings).
@@ -23,6 +26,7 @@ from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
 
 from .jobs import ROWS
+from .optimizations import OptimizationsService
 from .pool import LocalPool, Pool
 from .schemas import (
     BacktestChangeSchema,
@@ -32,6 +36,10 @@ from .schemas import (
     CancelSchema,
     LogQuerySchema,
     LogResultSchema,
+    OptimizationChangeSchema,
+    OptimizationCreateSchema,
+    OptimizationQuerySchema,
+    OptimizationResultSchema,
     OrderQuerySchema,
     OrderResultSchema,
     PositionQuerySchema,
@@ -41,7 +49,7 @@ from .schemas import (
 )
 from .service import BacktestsService, RunLines
 
-__all__ = ["BacktestsService", "LocalPool", "register", "worker_pool"]
+__all__ = ["BacktestsService", "LocalPool", "OptimizationsService", "register", "worker_pool"]
 
 SIGNED_IN: list[dict[str, list[str]]] = [{"bearerAuth": []}, {"apiKey": []}]
 BACKTEST_CODES = ["INVALID_SETTINGS", "INVALID_TIMEFRAME", "NO_CANDLES"]
@@ -54,9 +62,14 @@ ROW_SERVICES = {
 }
 
 
+def pool_size(settings: dict[str, Any]) -> int:
+    """Worker processes: `[backtests] workers`, or the machine's CPUs when 0."""
+    return int(settings.get("workers") or os.cpu_count() or 1)
+
+
 def worker_pool(settings: dict[str, Any]) -> Pool:
     """The pool `[backtests]` settings describe."""
-    return LocalPool(int(settings.get("workers") or os.cpu_count() or 1), warm=bool(settings.get("warm", True)))
+    return LocalPool(pool_size(settings), warm=bool(settings.get("warm", True)))
 
 
 def register(app: App) -> None:
@@ -69,7 +82,8 @@ def register(app: App) -> None:
     store = persisted(app, id="_id", paginate=pages, indexes=[Index(("userId",)), Index(("state",))])
     rows = {name: persisted(app, id="_id", paginate=line_pages, multi=True,
                             indexes=[Index(("backtestId", "seq"), unique=True)]) for name in ROWS}
-    service = BacktestsService(store, rows, candle_store(app.settings), worker_pool(settings))
+    pool = worker_pool(settings)
+    service = BacktestsService(store, rows, candle_store(app.settings), pool)
     app.use("backtests", service, {
         "methods": ["find", "get", "create", "remove", "cancel"],
         "schemas": {"create": BacktestCreateSchema, "patch": BacktestChangeSchema, "query": BacktestQuerySchema,
@@ -84,6 +98,22 @@ def register(app: App) -> None:
     })
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     app.service("backtests").hooks({
+        "around": {"all": [signed_in]},
+        "before": {"find": [owner_only], "get": [owner_only], "create": [owner_only], "remove": [owner_only],
+                   "cancel": [owner_only]},
+    })
+    searches = persisted(app, id="_id", paginate=pages, indexes=[Index(("userId",)), Index(("state",))])
+    app.use("backtests/optimizations", OptimizationsService(searches, service, pool_size(settings)), {
+        "methods": ["find", "get", "create", "remove", "cancel"],
+        "schemas": {"create": OptimizationCreateSchema, "patch": OptimizationChangeSchema,
+                    "query": OptimizationQuerySchema, "result": OptimizationResultSchema, "cancel": CancelSchema},
+        "docs": {"description": "Your optimisations: Optuna searches over a strategy type's number settings "
+                                "(`ranges`), each trial a backtest in the worker pool, `parallel` at a time, scored by "
+                                "a backtesting.py statistic (`objective`). Patches carry `progress`, `trialsDone` and "
+                                "`best`; the final one every trial. Custom method `cancel` ({id}).",
+                 "security": SIGNED_IN, "codes": BACKTEST_CODES},
+    })
+    app.service("backtests/optimizations").hooks({
         "around": {"all": [signed_in]},
         "before": {"find": [owner_only], "get": [owner_only], "create": [owner_only], "remove": [owner_only],
                    "cancel": [owner_only]},

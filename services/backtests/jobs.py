@@ -15,8 +15,9 @@ from typing import Any, Protocol
 
 from engine.backtest import BacktestResult, run_backtest
 from engine.candles import Candles
+from engine.metrics import to_wire
 
-__all__ = ["ROWS", "BacktestJob", "BacktestOutput", "Signals", "output_of"]
+__all__ = ["ROWS", "BacktestJob", "BacktestOutput", "Signals", "TrialJob", "output_of"]
 
 ROWS = {"logs": "logs", "positions": "trades", "trades": "fills", "orders": "orderHistory"}
 """Rows of a result read page by page: path under `backtests/:id/` -> key of `BacktestResult.to_wire()`
@@ -69,3 +70,16 @@ def output_of(result: BacktestResult) -> BacktestOutput:
     that are read page by page (`ROWS`: `backtests/:id/<path>` holds `to_wire()[<key>]`)."""
     wire = result.to_wire()
     return {"results": wire, **{path: wire.pop(key) for path, key in ROWS.items()}}
+
+
+@dataclass(frozen=True)
+class TrialJob:
+    """One optimisation trial: a backtest whose output is only its statistics (wire form)
+    and the value of `objective` among them (None when the statistic is NaN or infinite)."""
+
+    backtest: BacktestJob
+    objective: str
+
+    def run(self, signals: Signals | None = None) -> dict[str, Any]:
+        statistics = to_wire(self.backtest.result(signals).statistics)
+        return {"value": statistics[self.objective], "statistics": statistics}

@@ -53,6 +53,8 @@ class Pool(Protocol):
 
     def cancel(self, run_id: str) -> None: ...
 
+    def running(self) -> list[str]: ...
+
     async def close(self) -> None: ...
 
 
@@ -177,6 +179,10 @@ class LocalPool:
             self._futures.pop(run_id, None)
             self._cancelled.discard(run_id)
             self._free.append(slot)
+
+    def running(self) -> list[str]:
+        """The runs submitted and not finished."""
+        return list(self._slots)
 
     def cancel(self, run_id: str) -> None:
         """Stop `run_id`: a queued job never starts, a running one ends within `CANCEL_POLL_MS`;

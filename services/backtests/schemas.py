@@ -9,6 +9,7 @@ from marshmallow import validate, validates_schema
 
 from cryptorobot.schemas import QuerySchema, Schema, ValidationError, fields
 from engine.backtest import FILL_MODELS
+from engine.metrics import STAT_NAMES
 from services.candles.service import Timestamp
 from services.users import EQUALITY, SELECT_ONLY, RecordId
 
@@ -16,10 +17,12 @@ __all__ = [
     "BacktestChangeSchema", "BacktestCreateSchema", "BacktestQuerySchema", "BacktestResultSchema", "CancelSchema",
     "LogQuerySchema",
     "LogResultSchema", "OrderQuerySchema", "OrderResultSchema", "PositionQuerySchema", "PositionResultSchema",
-    "STATES", "TradeQuerySchema", "TradeResultSchema",
+    "STATES", "TradeQuerySchema", "TradeResultSchema", "MAX_TRIALS", "OBJECTIVES", "OptimizationChangeSchema",
+    "OptimizationCreateSchema", "OptimizationQuerySchema", "OptimizationResultSchema", "RangeSchema",
 ]
 
 STATES = ("loading_data", "executing", "completed", "failed", "cancelled")
+MAX_TRIALS = 2_000
 _NAME = validate.Length(min=1, max=100)
 
 
@@ -228,3 +231,62 @@ class OrderResultSchema(Schema):
     fee = fields.Float(allow_none=True)
     closedTimestamp = fields.Integer(allow_none=True)
     reason = fields.String(allow_none=True)
+
+
+class RangeSchema(Schema):
+    low = fields.Float(required=True, allow_nan=False)
+    high = fields.Float(required=True, allow_nan=False)
+    step = fields.Float(allow_nan=False, metadata={"description": "Search on a grid of this step from `low`."})
+
+
+OBJECTIVES = tuple(name for name in STAT_NAMES if name not in ("Start", "End"))
+
+
+class OptimizationCreateSchema(RunSchema):
+    ranges = fields.Dict(keys=fields.String(), values=fields.Nested(RangeSchema), required=True,
+                         metadata={"description": "The number settings to search: `{key: {low, high, step?}}`, inside "
+                                                  "each setting's min and max. Other settings stay as `settings` give "
+                                                  "them (or their defaults)."})
+    objective = fields.String(load_default="Sharpe Ratio", validate=validate.OneOf(OBJECTIVES),
+                              metadata={"description": "The backtesting.py statistic to optimise (default Sharpe Ratio)."})
+    direction = fields.String(load_default="maximize", validate=validate.OneOf(("maximize", "minimize")))
+    nTrials = fields.Integer(load_default=50, validate=validate.Range(min=1, max=MAX_TRIALS),
+                             metadata={"description": f"Backtests to run (1-{MAX_TRIALS}, default 50)."})
+    parallel = fields.Integer(validate=validate.Range(min=1, max=64),
+                              metadata={"description": "Trials running at once (default: the pool's workers)."})
+    seed = fields.Integer(allow_none=True, metadata={"description": "Seed of the sampler (Optuna's TPE), for a "
+                                                                    "repeatable search."})
+
+
+class OptimizationQuerySchema(QuerySchema):
+    _id = RecordId(metadata={"operators": EQUALITY})
+    userId = RecordId(metadata={"operators": EQUALITY})
+    state = fields.String(metadata={"operators": EQUALITY})
+    type = fields.String(metadata={"operators": EQUALITY})
+    createdAt = fields.DateTime()
+    updatedAt = fields.DateTime()
+    trials = fields.List(fields.Dict(), metadata=SELECT_ONLY)
+    best = fields.Dict(metadata=SELECT_ONLY)
+
+
+class OptimizationChangeSchema(BacktestChangeSchema):
+    trialsDone = fields.Integer()
+    best = fields.Dict(allow_none=True)
+    trials = fields.List(fields.Dict())
+
+
+class OptimizationResultSchema(BacktestResultSchema):
+    class Meta:
+        exclude = ("results",)
+
+    ranges = fields.Dict()
+    objective = fields.String()
+    direction = fields.String()
+    nTrials = fields.Integer()
+    parallel = fields.Integer()
+    seed = fields.Integer(allow_none=True)
+    trialsDone = fields.Integer(metadata={"description": "Trials finished (complete or failed)."})
+    best = fields.Dict(allow_none=True, metadata={"description": "`{number, value, settings, statistics}` of the best "
+                                                                "complete trial so far."})
+    trials = fields.List(fields.Dict(), metadata={"description": "Every finished trial: `{number, state, value, "
+                                                                 "settings, statistics, message}`, once the search ends."})

@@ -42,7 +42,7 @@ from .jobs import BacktestJob
 from .pool import Pool, WorkerLost
 from .strategy_ref import strategy_of
 
-__all__ = ["ACTIVE", "PROGRESS_INTERVAL", "BacktestsService", "RunLines", "RunSpec", "run_spec"]
+__all__ = ["ACTIVE", "PROGRESS_INTERVAL", "BacktestsService", "Reporter", "RunLines", "RunSpec", "job_of", "run_spec"]
 
 log = logging.getLogger("services.backtests")
 
@@ -97,11 +97,13 @@ def job_of(spec: Mapping[str, Any], candles: Any, settings: Mapping[str, Any] | 
 
 class Reporter:
     """A run's progress as patches, in order: the first value makes the record `executing`,
-    later ones are sent at most every `interval` seconds (the latest value wins)."""
+    later ones are sent at most every `interval` seconds (the latest value wins), each with
+    what `extra()` adds."""
 
     def __init__(self, patch: Callable[[dict[str, Any]], Awaitable[Any]], clock: Clock,
-                 interval: float = PROGRESS_INTERVAL) -> None:
+                 interval: float = PROGRESS_INTERVAL, extra: Callable[[], dict[str, Any]] | None = None) -> None:
         self._patch = patch
+        self._extra = extra
         self._clock = clock
         self._interval = interval
         self._latest: float | None = None
@@ -130,7 +132,8 @@ class Reporter:
                 return
 
     async def _send_latest(self) -> None:
-        change: dict[str, Any] = {"progress": round(float(self._latest or 0.0), 2)}
+        change: dict[str, Any] = {"progress": round(float(self._latest or 0.0), 2),
+                                  **(self._extra() if self._extra is not None else {})}
         if not self._started:
             self._started = True
             change.update(state="executing", startedAt=self._clock.now())
@@ -223,6 +226,10 @@ class BacktestsService:
         if record["state"] in ACTIVE:
             await self._stop(record["_id"])
         return await self.store.get(record["_id"], owned)
+
+    def pool_runs(self, prefix: str) -> list[str]:
+        """Ids of the pool's runs that start with `prefix` (an optimisation's trials)."""
+        return [run_id for run_id in self.pool.running() if run_id.startswith(prefix)]
 
     async def owned(self, id: Any, params: Mapping[str, Any]) -> dict[str, Any]:
         """The record `id` if the caller may see it; NotFound otherwise."""
