@@ -98,6 +98,12 @@ def _warm_up() -> int:
 
 # -- the server side -------------------------------------------------------------------------
 
+def _call_soon(loop: asyncio.AbstractEventLoop, callback: Callable[..., Any], *args: Any) -> None:
+    """`callback(*args)` on `loop` from another thread (nothing once the loop has closed)."""
+    with contextlib.suppress(RuntimeError):
+        loop.call_soon_threadsafe(callback, *args)
+
+
 class LocalPool:
     """`workers` processes on this machine (see the module docstring)."""
 
@@ -114,7 +120,7 @@ class LocalPool:
         self._slots: dict[str, int] = {}
         self._handlers: dict[str, ProgressHandler] = {}
         self._cancelled: set[str] = set()
-        self._futures: dict[str, Any] = {}
+        self._stops: dict[str, asyncio.Event] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
 
     async def start(self) -> None:
@@ -139,8 +145,7 @@ class LocalPool:
             if message is None:
                 return
             assert self._loop is not None
-            with contextlib.suppress(RuntimeError):  # the loop has closed
-                self._loop.call_soon_threadsafe(self._deliver, *message)
+            _call_soon(self._loop, self._deliver, *message)
 
     def _deliver(self, run_id: str, percent: float) -> None:
         handler = self._handlers.get(run_id)
@@ -158,50 +163,55 @@ class LocalPool:
         self._slots[run_id] = slot
         if on_progress is not None:
             self._handlers[run_id] = on_progress
-        executor = self._executor
+        stop = self._stops[run_id] = asyncio.Event()
+        executor, loop = self._executor, asyncio.get_running_loop()
         future = executor.submit(_run_in_worker, job, run_id, slot)
-        self._futures[run_id] = future
+        # The slot is free again only once the job has ended, whoever stopped waiting for it:
+        # a job cancelled while its worker is still starting sees its flag when it starts.
+        future.add_done_callback(lambda _: _call_soon(loop, self._free.append, slot))
+        answer = asyncio.wrap_future(future)
+        stopped = loop.create_task(stop.wait())
         try:
-            return await asyncio.wrap_future(future)
+            await asyncio.wait({answer, stopped}, return_when=asyncio.FIRST_COMPLETED)
+            if not answer.done():
+                raise BacktestCancelled("cancelled")
+            return answer.result()
         except BrokenProcessPool:
             if self._executor is executor:  # the first to notice replaces the pool; the others' jobs failed too
                 self._executor = self._new_executor()
                 executor.shutdown(wait=False)
             raise WorkerLost("A worker process ended during the run (killed, or out of memory).") from None
         except asyncio.CancelledError:
-            if future.cancelled():  # cancel() took it off the queue before it started
-                raise BacktestCancelled("cancelled before it started") from None
             self._flags[slot] = 1  # the caller was cancelled (teardown): the worker stops too
             raise
         finally:
-            self._slots.pop(run_id, None)
-            self._handlers.pop(run_id, None)
-            self._futures.pop(run_id, None)
+            stopped.cancel()
+            answer.cancel()  # no-op once done; else the job is dropped from the queue if it has not started
+            for runs in (self._slots, self._handlers, self._stops):
+                runs.pop(run_id, None)
             self._cancelled.discard(run_id)
-            self._free.append(slot)
 
     def running(self) -> list[str]:
         """The runs submitted and not finished."""
         return list(self._slots)
 
     def cancel(self, run_id: str) -> None:
-        """Stop `run_id`: a queued job never starts, a running one ends within `CANCEL_POLL_MS`;
-        one not submitted yet is refused when it is."""
+        """Stop `run_id` now: `submit` raises `BacktestCancelled` at once; the job never starts if
+        it is still queued, and stops within `CANCEL_POLL_MS` if it runs (or when its worker
+        has started). A run not submitted yet is refused when it is."""
         slot = self._slots.get(run_id)
         if slot is None:
             self._cancelled.add(run_id)
             return
         self._flags[slot] = 1
-        future = self._futures.get(run_id)
-        if future is not None:
-            future.cancel()
+        self._stops[run_id].set()
 
     async def close(self) -> None:
         """Stop the workers (running jobs are told to stop) and the progress thread."""
         executor, self._executor = self._executor, None
         if executor is None:
             return
-        for slot in self._slots.values():
+        for slot in range(SLOTS):  # every job still queued or running stops
             self._flags[slot] = 1
         await asyncio.to_thread(executor.shutdown, wait=True, cancel_futures=True)
         self._queue.put(None)

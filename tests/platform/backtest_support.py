@@ -38,8 +38,9 @@ async def finished(app: Any, id: Any, timeout: float = 30.0) -> dict[str, Any]:
         service.off("patched", listener)
 
 
-async def socket_run(socket: Any, id: Any, timeout: float = 30.0, until: tuple[str, ...] = FINAL) -> list[dict[str, Any]]:
-    """Every `backtests patched` of run `id` a test socket receives until one in a state of
+async def socket_run(socket: Any, id: Any, timeout: float = 30.0, until: tuple[str, ...] = FINAL,
+                     path: str = "backtests") -> list[dict[str, Any]]:
+    """Every `<path> patched` of run `id` a test socket receives until one in a state of
     `until` (default: a final state), in order."""
     patches: list[dict[str, Any]] = []
 
@@ -49,7 +50,7 @@ async def socket_run(socket: Any, id: Any, timeout: float = 30.0, until: tuple[s
                 socket._arrived.clear()
                 await socket._arrived.wait()
             event, args = socket.received.pop(0)
-            if event == "backtests patched" and str(args[0]["_id"]) == str(id):
+            if event == f"{path} patched" and str(args[0]["_id"]) == str(id):
                 patches.append(args[0])
 
     await asyncio.wait_for(collect(), timeout)

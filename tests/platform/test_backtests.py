@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from backtest_support import (
     SMA,
     START,
@@ -20,7 +21,6 @@ from backtest_support import (
     store_candles,
     walk,
 )
-
 from cryptorobot.config import load_config
 from cryptorobot.platform import create_app
 from engine.candles import Candles
