@@ -31,7 +31,7 @@ async def test_a_search_runs_every_trial_and_keeps_the_best(platform: Platform, 
                                                                                            0, 1)
     patches = await socket_run(socket, record["_id"], path=PATH)
     done = patches[-1]
-    assert [patch["state"] for patch in patches][0] == "executing" and done["state"] == "completed"
+    assert patches[0]["state"] == "executing" and done["state"] == "completed"
     assert [patch["trialsDone"] for patch in patches] == sorted(patch["trialsDone"] for patch in patches)
     trials = done["trials"]
     assert sorted(trial["number"] for trial in trials) == list(range(12)) and done["trialsDone"] == 12
