@@ -12,7 +12,8 @@ Modules: `schemas`, `service` (the services, a run's life), `jobs` (what a worke
 cancellation across processes), `strategy_ref` (a `strategyId`'s type and settings).
 
 Settings (`[backtests]`): `workers` (processes, default: the machine's CPUs), `warm` (start
-them at setup, default true), `paginate` (of the log and positions pages).
+them at setup, default true), `scheduler` (a Dask distributed scheduler's address: runs and
+trials go to that cluster instead, `dask_pool.py`), `paginate` (of the rows' pages).
 """
 
 from __future__ import annotations
@@ -68,7 +69,12 @@ def pool_size(settings: dict[str, Any]) -> int:
 
 
 def worker_pool(settings: dict[str, Any]) -> Pool:
-    """The pool `[backtests]` settings describe."""
+    """The pool `[backtests]` settings describe: the Dask cluster `scheduler` names, or
+    processes on this machine."""
+    if settings.get("scheduler"):
+        from .dask_pool import DaskPool  # here: only a scaled-out server loads distributed
+
+        return DaskPool(str(settings["scheduler"]))
     return LocalPool(pool_size(settings), warm=bool(settings.get("warm", True)))
 
 

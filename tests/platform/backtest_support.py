@@ -19,15 +19,15 @@ def request(bars: int = 500, **changes: Any) -> dict[str, Any]:
             "start": START, "end": START + bars * HOUR_MS, "initialCash": 10_000, **changes}
 
 
-async def finished(app: Any, id: Any, timeout: float = 30.0) -> dict[str, Any]:
-    """The record once its run has ended (server side: `backtests patched` with a final state)."""
+async def finished(app: Any, id: Any, timeout: float = 30.0, path: str = "backtests") -> dict[str, Any]:
+    """The record once its run has ended (server side: `<path> patched` with a final state)."""
     arrived: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
 
     def listener(record: dict[str, Any], *_: Any) -> None:
         if str(record["_id"]) == str(id) and record["state"] in FINAL and not arrived.done():
             arrived.set_result(record)
 
-    service = app.service("backtests")
+    service = app.service(path)
     service.on("patched", listener)
     try:
         current = await service.get(id)
