@@ -12,12 +12,13 @@ raises `InvalidSettings` with one message per `ranges.<key>`.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
-
-from optuna.distributions import BaseDistribution, FloatDistribution, IntDistribution
+from typing import TYPE_CHECKING, Any
 
 from engine.errors import InvalidSettings
 from engine.strategies import Setting, strategy_type
+
+if TYPE_CHECKING:
+    from optuna.distributions import BaseDistribution
 
 __all__ = ["MAX_RANGES", "search_space"]
 
@@ -50,6 +51,8 @@ def search_space(type_name: str, ranges: Mapping[str, Mapping[str, Any]]) -> dic
 
 def _distribution(setting: Setting, low: float, high: float,
                   step: float | None) -> tuple[str | None, Any]:
+    from optuna.distributions import FloatDistribution, IntDistribution  # here: only searches need optuna
+
     if setting.type != "number":
         return f"{setting.type} settings can not be searched, only numbers", None
     if low > high:
