@@ -7,7 +7,8 @@ the documented response schema. Valid (positive) and invalid (negative) cases, b
 `POSITIVE`/`NEGATIVE` per operation so each run stays well under a minute. Two apps:
 
 * the sample app (memory and SQLite services with every schema kind), anonymous;
-* the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges; SQLite storage), with
+* the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges, backtests; SQLite
+  storage), with
   a signed-up user's bearer token on every request, so the generated cases get past
   authentication and reach the schemas, the owner restriction and the adapter.
 """
@@ -218,8 +219,10 @@ def test_fuzz_the_platform_with_a_signed_up_user(platform_server: LiveServer, ca
     # find/get/create+balance+check/patch/remove, exchanges/{id}/balance and /check find,
     # exchanges/catalogue find/get, exchanges/markets find,
     # exchanges/ticker find/get and one POST for its custom methods; exchanges/watchlist
-    # find/get/create/remove; exchanges/replays find/get
-    assert count == 33
+    # find/get/create/remove; exchanges/replays find/get; backtests find/get/create+cancel/remove,
+    # backtests/{backtestId}/logs, /positions, /trades and /orders find; backtests/optimizations
+    # find/get/create+cancel/remove
+    assert count == 45
     assert {200, 201, 400, 404} <= set(statuses)
     # The token stayed good: the cases got past authentication, not only 401s.
     response = requests.get(f"{platform_server.url}/users", headers=member.headers, timeout=10)
