@@ -8,8 +8,7 @@ the documented response schema. Valid (positive) and invalid (negative) cases, b
 
 * the sample app (memory and SQLite services with every schema kind), anonymous;
 * the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges, backtests; SQLite
-  storage), with
-  a signed-up user's bearer token on every request, so the generated cases get past
+  storage), with a signed-up user's bearer token on every request, so the generated cases get past
   authentication and reach the schemas, the owner restriction and the adapter.
 """
 
