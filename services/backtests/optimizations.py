@@ -18,24 +18,19 @@ one every trial (`trials`). `cancel` stops the trials running and keeps the fini
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from collections.abc import Mapping
 from typing import Any
 
 from cryptorobot.adapters import AdapterService
-from cryptorobot.app import App
-from cryptorobot.errors import NotFound
 from engine.backtest import BacktestCancelled
 from engine.errors import EngineError, InvalidSettings
 from engine.strategies import validate_settings
-from services.exchanges.service import caller_scope
-from services.exchanges.storage import find_all
 
 from .jobs import TrialJob
 from .pool import WorkerLost
 from .search import search_space
-from .service import ACTIVE, RESTARTED, BacktestsService, Reporter, RunSpec, job_of, run_spec
+from .service import BacktestsService, Reporter, RunRecords, RunSpec, job_of, run_spec
 
 __all__ = ["OptimizationsService"]
 
@@ -44,58 +39,24 @@ log = logging.getLogger("services.backtests.optimizations")
 SEARCH_FIELDS = ("ranges", "objective", "direction", "nTrials", "seed")
 
 
-class OptimizationsService:
+class OptimizationsService(RunRecords):
     """The searches' records (`store`); trials go to the `backtests` service's pool."""
 
     def __init__(self, store: AdapterService, backtests: BacktestsService, workers: int) -> None:
-        self.store = store
+        super().__init__(store, "backtests/optimizations")
         self.backtests = backtests
         self.workers = workers
-        self.runs: dict[str, asyncio.Task[None]] = {}
         self.stopping: set[str] = set()
-        self.app: App | None = None
-        self.path = "backtests/optimizations"
-
-    @property
-    def id(self) -> str:
-        return self.store.id
-
-    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        return self.store.get_options(params)
-
-    async def setup(self, app: App, path: str) -> None:
-        self.app, self.path = app, path
-        await self.store.setup(app, path)
-        for record in await find_all(self.store, {"state": {"$in": list(ACTIVE)}}):
-            await self._patch(record["_id"], {"state": "failed", "message": RESTARTED, "finishedAt": app.clock.now()})
-
-    async def teardown(self) -> None:
-        await self.store.teardown()
-
-    async def find(self, params: dict[str, Any]) -> Any:
-        return await self.store.find(params)
-
-    async def get(self, id: Any, params: dict[str, Any]) -> Any:
-        return await self.store.get(id, params)
-
-    async def patch(self, id: Any, data: Any, params: dict[str, Any]) -> Any:
-        """Server code only (not exposed): the search's state changes."""
-        return await self.store.patch(id, data, params)
 
     async def create(self, data: dict[str, Any], params: dict[str, Any]) -> Any:
         assert self.app is not None
-        owner = data.get("userId")
-        spec = await run_spec(self.app, self.backtests.candles, data, owner)
+        spec = await run_spec(self.app, self.backtests.candles, data, data.get("userId"))
         space = search_space(spec["type"], data["ranges"])
-        now = self.app.clock.now()
         search = {name: data.get(name) for name in SEARCH_FIELDS}
-        record: Any = await self.store.create({
-            **spec, **search, "parallel": data.get("parallel") or self.workers, "userId": owner,
-            "state": "loading_data", "progress": 0.0, "message": None, "trialsDone": 0, "best": None, "trials": [],
-            "startedAt": None, "finishedAt": None, "createdAt": data.get("createdAt", now),
-            "updatedAt": data.get("updatedAt", now)})
-        self.runs[str(record["_id"])] = self.app.supervisor.spawn(self._run(record, spec, space),
-                                                                  name=f"{self.path}/{record['_id']}")
+        record: Any = await self.store.create(self.new_record({
+            **spec, **search, "parallel": data.get("parallel") or self.workers, "trialsDone": 0, "best": None,
+            "trials": []}, data))
+        self.start(record, self._run(record, spec, space))
         return record
 
     async def remove(self, id: Any, params: dict[str, Any]) -> Any:
@@ -103,27 +64,10 @@ class OptimizationsService:
         await self._stop(record["_id"])
         return record
 
-    async def cancel(self, data: Any, params: dict[str, Any]) -> Any:
-        """Stop the search `data["id"]` (no change once it has finished); the record after."""
-        scope = caller_scope(params)
-        owned = {"query": {} if scope is None else {"userId": scope}}
-        record = await self.store.get(data["id"], owned)
-        if record["state"] in ACTIVE:
-            await self._stop(record["_id"])
-        return await self.store.get(record["_id"], owned)
-
-    async def _stop(self, id: Any) -> None:
-        task = self.runs.get(str(id))
-        if task is not None and not task.done():
-            self.stopping.add(str(id))
-            for run_id in list(self.backtests.pool_runs(f"{id}/")):
-                self.backtests.pool.cancel(run_id)
-            await asyncio.wait({task}, timeout=5.0)
-
-    async def _patch(self, id: Any, change: dict[str, Any]) -> None:
-        assert self.app is not None
-        with contextlib.suppress(NotFound):
-            await self.app.service(self.path).patch(id, change)
+    def stop_run(self, id: Any) -> None:
+        self.stopping.add(str(id))
+        for run_id in self.backtests.pool_runs(f"{id}/"):
+            self.backtests.pool.cancel(run_id)
 
     async def _run(self, record: dict[str, Any], spec: RunSpec, space: dict[str, Any]) -> None:
         assert self.app is not None

@@ -42,7 +42,8 @@ from .jobs import BacktestJob
 from .pool import Pool, WorkerLost
 from .strategy_ref import strategy_of
 
-__all__ = ["ACTIVE", "PROGRESS_INTERVAL", "BacktestsService", "Reporter", "RunLines", "RunSpec", "job_of", "run_spec"]
+__all__ = ["ACTIVE", "PROGRESS_INTERVAL", "RESTARTED", "BacktestsService", "Reporter", "RunLines", "RunRecords", "RunSpec",
+           "job_of", "run_spec"]
 
 log = logging.getLogger("services.backtests")
 
@@ -152,19 +153,17 @@ class Reporter:
             await self._task
 
 
-class BacktestsService:
-    """The records (`store`), the rows of their results (`rows`: `jobs.ROWS`' paths), and
-    the runs: one supervised task per run awaiting the worker `pool`."""
+class RunRecords:
+    """What backtests and optimisations share: their records in `store` (find, get, the
+    server's patches, events through the service), one supervised task per run in `runs`,
+    `cancel`, and runs left over by a stopped server marked `failed` at setup.
+    `stop_run(id)` tells a run to stop (each kind its own way)."""
 
-    def __init__(self, store: AdapterService, rows: Mapping[str, AdapterService], candles: CandleStore,
-                 pool: Pool) -> None:
+    def __init__(self, store: AdapterService, path: str) -> None:
         self.store = store
-        self.rows = dict(rows)
-        self.candles = candles
-        self.pool = pool
         self.runs: dict[str, asyncio.Task[None]] = {}
         self.app: App | None = None
-        self.path = "backtests"
+        self.path = path
 
     @property
     def id(self) -> str:
@@ -176,18 +175,11 @@ class BacktestsService:
     async def setup(self, app: App, path: str) -> None:
         self.app, self.path = app, path
         await self.store.setup(app, path)
-        for name, rows in self.rows.items():
-            await rows.setup(app, f"{path}/{name}")
-        await self.pool.start()
         for record in await find_all(self.store, {"state": {"$in": list(ACTIVE)}}):
             await self._patch(record["_id"], {"state": "failed", "message": RESTARTED, "finishedAt": app.clock.now()})
 
     async def teardown(self) -> None:
-        await self.pool.close()
-        for store in (self.store, *self.rows.values()):
-            await store.teardown()
-
-    # -- the methods ----------------------------------------------------------------------------
+        await self.store.teardown()
 
     async def find(self, params: dict[str, Any]) -> Any:
         return await self.store.find(params)
@@ -195,21 +187,79 @@ class BacktestsService:
     async def get(self, id: Any, params: dict[str, Any]) -> Any:
         return await self.store.get(id, params)
 
-    async def create(self, data: dict[str, Any], params: dict[str, Any]) -> Any:
-        assert self.app is not None
-        owner = data.get("userId")
-        spec = await run_spec(self.app, self.candles, data, owner)
-        now = self.app.clock.now()
-        record: Any = await self.store.create({**spec, "userId": owner, "state": "loading_data", "progress": 0.0,
-                                          "message": None, "results": None, "startedAt": None, "finishedAt": None,
-                                          "createdAt": data.get("createdAt", now), "updatedAt": data.get("updatedAt", now)})
-        self.runs[str(record["_id"])] = self.app.supervisor.spawn(self._run(record, spec),
-                                                                  name=f"{self.path}/{record['_id']}")
-        return record
-
     async def patch(self, id: Any, data: Any, params: dict[str, Any]) -> Any:
         """Server code only (not exposed): the run's state changes."""
         return await self.store.patch(id, data, params)
+
+    async def cancel(self, data: Any, params: dict[str, Any]) -> Any:
+        """Stop the run `data["id"]` (no change once it has finished); the record after."""
+        record = await self.owned(data["id"], params)
+        if record["state"] in ACTIVE:
+            await self._stop(record["_id"])
+        return await self.owned(record["_id"], params)
+
+    async def owned(self, id: Any, params: Mapping[str, Any]) -> dict[str, Any]:
+        """The record `id` if the caller may see it; NotFound otherwise."""
+        scope = caller_scope(params)
+        return await self.store.get(id, {"query": {} if scope is None else {"userId": scope}})
+
+    def start(self, record: Mapping[str, Any], work: Awaitable[None]) -> None:
+        """Run `work` for `record`, supervised."""
+        assert self.app is not None
+        self.runs[str(record["_id"])] = self.app.supervisor.spawn(work, name=f"{self.path}/{record['_id']}")
+
+    def stop_run(self, id: Any) -> None:
+        raise NotImplementedError
+
+    async def _stop(self, id: Any) -> None:
+        task = self.runs.get(str(id))
+        if task is not None and not task.done():
+            self.stop_run(id)
+            await asyncio.wait({task}, timeout=CANCEL_WAIT)
+
+    async def _patch(self, id: Any, change: dict[str, Any]) -> None:
+        assert self.app is not None
+        with contextlib.suppress(NotFound):  # removed meanwhile
+            await self.app.service(self.path).patch(id, change)
+
+    def new_record(self, fields: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+        """A run's first record: `fields`, its owner and timestamps from `data`, `loading_data`."""
+        assert self.app is not None
+        now = self.app.clock.now()
+        return {**fields, "userId": data.get("userId"), "state": "loading_data", "progress": 0.0, "message": None,
+                "startedAt": None, "finishedAt": None, "createdAt": data.get("createdAt", now),
+                "updatedAt": data.get("updatedAt", now)}
+
+
+class BacktestsService(RunRecords):
+    """The records (`store`), the rows of their results (`rows`: `jobs.ROWS`' paths), and
+    the runs: one supervised task per run awaiting the worker `pool`."""
+
+    def __init__(self, store: AdapterService, rows: Mapping[str, AdapterService], candles: CandleStore,
+                 pool: Pool) -> None:
+        super().__init__(store, "backtests")
+        self.rows = dict(rows)
+        self.candles = candles
+        self.pool = pool
+
+    async def setup(self, app: App, path: str) -> None:
+        for name, rows in self.rows.items():
+            await rows.setup(app, f"{path}/{name}")
+        await self.pool.start()
+        await super().setup(app, path)
+
+    async def teardown(self) -> None:
+        await self.pool.close()
+        for rows in self.rows.values():
+            await rows.teardown()
+        await super().teardown()
+
+    async def create(self, data: dict[str, Any], params: dict[str, Any]) -> Any:
+        assert self.app is not None
+        spec = await run_spec(self.app, self.candles, data, data.get("userId"))
+        record: Any = await self.store.create(self.new_record({**spec, "results": None}, data))
+        self.start(record, self._run(record, spec))
+        return record
 
     async def remove(self, id: Any, params: dict[str, Any]) -> Any:
         record: Any = await self.store.remove(id, params)
@@ -218,36 +268,14 @@ class BacktestsService:
             await rows.remove(None, {"query": {"backtestId": record["_id"]}})
         return record
 
-    async def cancel(self, data: Any, params: dict[str, Any]) -> Any:
-        """Stop the run `data["id"]` (no change once it has finished); the record after."""
-        scope = caller_scope(params)
-        owned = {"query": {} if scope is None else {"userId": scope}}
-        record = await self.store.get(data["id"], owned)
-        if record["state"] in ACTIVE:
-            await self._stop(record["_id"])
-        return await self.store.get(record["_id"], owned)
-
     def pool_runs(self, prefix: str) -> list[str]:
         """Ids of the pool's runs that start with `prefix` (an optimisation's trials)."""
         return [run_id for run_id in self.pool.running() if run_id.startswith(prefix)]
 
-    async def owned(self, id: Any, params: Mapping[str, Any]) -> dict[str, Any]:
-        """The record `id` if the caller may see it; NotFound otherwise."""
-        scope = caller_scope(params)
-        return await self.store.get(id, {"query": {} if scope is None else {"userId": scope}})
+    def stop_run(self, id: Any) -> None:
+        self.pool.cancel(str(id))
 
     # -- a run ------------------------------------------------------------------------------------
-
-    async def _stop(self, id: Any) -> None:
-        task = self.runs.get(str(id))
-        if task is not None and not task.done():
-            self.pool.cancel(str(id))
-            await asyncio.wait({task}, timeout=CANCEL_WAIT)
-
-    async def _patch(self, id: Any, change: dict[str, Any]) -> None:
-        assert self.app is not None
-        with contextlib.suppress(NotFound):  # removed meanwhile
-            await self.app.service(self.path).patch(id, change)
 
     async def _run(self, record: dict[str, Any], spec: RunSpec) -> None:
         assert self.app is not None
