@@ -232,6 +232,26 @@ async def test_a_strategy_id_without_a_strategies_service_is_a_clear_400(platfor
     assert answer["errors"] == {"strategyId": "this server has no strategies service: give type and settings"}
 
 
+async def test_a_strategy_id_runs_the_owners_strategy(platform: Platform, tmp_path: Path) -> None:
+    from cryptorobot.adapters import MemoryService
+
+    store_candles(tmp_path, candles(500))
+    ann, token = await platform.member("ann@example.com")
+    bob, _ = await platform.member("bob@example.com")
+    platform.app.use("strategies", MemoryService(id="_id"))  # a stand-in for the strategies service
+    mine = await platform.app.service("strategies").create({"userId": ann["_id"], "type": "rsi",
+                                                            "settings": {"period": 10}})
+    theirs = await platform.app.service("strategies").create({"userId": bob["_id"], "type": "rsi", "settings": {}})
+    body = {key: value for key, value in request(500).items() if key not in ("type", "settings")}
+    status, record = await platform.request("POST", "/backtests", json={**body, "strategyId": mine["_id"]}, token=token)
+    assert status == 201, record
+    assert (record["strategyId"], record["type"], record["settings"]["period"]) == (mine["_id"], "rsi", 10)
+    assert (await finished(platform.app, record["_id"]))["state"] == "completed"
+    status, refused = await platform.request("POST", "/backtests", json={**body, "strategyId": theirs["_id"]},
+                                             token=token)
+    assert (status, refused["data"]["code"], list(refused["errors"])) == (400, "INVALID_SETTINGS", ["strategyId"])
+
+
 @pytest.mark.parametrize("storage", ["sqlite"])
 async def test_a_restart_during_a_run_marks_it_failed(storage: str, tmp_path: Path) -> None:
     store_candles(tmp_path, candles(LONG))
