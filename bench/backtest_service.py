@@ -32,7 +32,7 @@ import socketio  # noqa: E402
 
 from cryptorobot import jsonutil  # noqa: E402
 from services.backtests.jobs import BacktestJob  # noqa: E402
-from tests.backtest_data import HOUR_MS, START, store_candles, walk  # noqa: E402
+from tests.backtest_data import EXCHANGE, HOUR_MS, START, store_candles, walk  # noqa: E402
 from tests.server_process import ServerProcess  # noqa: E402
 
 PASSWORD = "correct horse battery"
@@ -40,7 +40,7 @@ SETTINGS = {"fastPeriod": 10, "slowPeriod": 30}
 
 
 def body(bars: int) -> dict[str, Any]:
-    return {"type": "sma_cross", "settings": SETTINGS, "exchange": "sim", "symbol": "BTC/USDT", "timeframe": "1h",
+    return {"type": "sma_cross", "settings": SETTINGS, "exchange": EXCHANGE, "symbol": "BTC/USDT", "timeframe": "1h",
             "start": START, "end": START + bars * HOUR_MS, "initialCash": 10_000, "fees": 0.001}
 
 

@@ -8,6 +8,9 @@ import numpy as np
 
 from engine.candles import Candles, SeriesKey, SqliteCandleStore
 
+EXCHANGE = "binance"
+"""Where the test series are stored: not `sim`, whose stored series every server replays as
+live tickers (reading them all at startup)."""
 HOUR_MS = 3_600_000
 START = 1_704_067_200_000
 """2024-01-01T00:00:00Z."""
@@ -25,7 +28,7 @@ def walk(bars: int, seed: int = 7, start: int = START, step: int = HOUR_MS) -> C
                    np.ones(bars))
 
 
-def store_candles(data_dir: Path, candles: Candles, exchange: str = "sim", symbol: str = "BTC/USDT") -> None:
+def store_candles(data_dir: Path, candles: Candles, exchange: str = EXCHANGE, symbol: str = "BTC/USDT") -> None:
     """Write `candles` where the platform reads them (`<data_dir>/candles.db`)."""
     data_dir.mkdir(parents=True, exist_ok=True)
     store = SqliteCandleStore(data_dir / "candles.db")

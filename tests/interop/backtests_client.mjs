@@ -3,7 +3,7 @@
 //   node tests/interop/backtests_client.mjs http://127.0.0.1:3030 <start ms> <bars stored>
 //
 // The server must serve `cryptorobot.platform:create_app` (test configuration) with hourly
-// `sim` BTC/USDT candles stored from <start ms>. Each check prints one JSON line
+// `binance` BTC/USDT candles stored from <start ms>. Each check prints one JSON line
 // {"check": name, "ok": bool, "detail": ...}; test_backtests_client.py runs this and
 // asserts on the lines.
 
@@ -40,7 +40,7 @@ function socketClient () {
 const restClient = () => client(rest(url).fetch(globalThis.fetch))
 
 const body = (bars, changes = {}) => ({
-  type: 'sma_cross', settings: SMA, exchange: 'sim', symbol: 'BTC/USDT', timeframe: '1h',
+  type: 'sma_cross', settings: SMA, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h',
   start: START, end: START + bars * HOUR, initialCash: 10000, ...changes
 })
 

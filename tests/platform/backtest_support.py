@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from tests.backtest_data import HOUR_MS, START, store_candles, walk
+from tests.backtest_data import EXCHANGE, HOUR_MS, START, store_candles, walk
 
 __all__ = ["FINAL", "HOUR_MS", "SMA", "START", "finished", "pages", "request", "socket_run", "store_candles", "walk"]
 
@@ -15,7 +15,7 @@ FINAL = ("completed", "failed", "cancelled")
 
 def request(bars: int = 500, **changes: Any) -> dict[str, Any]:
     """A create body over the first `bars` hours of the stored walk."""
-    return {"type": "sma_cross", "settings": SMA, "exchange": "sim", "symbol": "BTC/USDT", "timeframe": "1h",
+    return {"type": "sma_cross", "settings": SMA, "exchange": EXCHANGE, "symbol": "BTC/USDT", "timeframe": "1h",
             "start": START, "end": START + bars * HOUR_MS, "initialCash": 10_000, **changes}
 
 
