@@ -26,6 +26,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     from cryptorobot.ratelimit import configure_rate_limits
     from services import (
         api_keys,
+        backtests,
         candles,
         errors,
         events,
@@ -54,6 +55,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     users.register(app)
     api_keys.register(app)
     candles.register(app)
+    backtests.register(app)
     exchanges.register(app)
     workers.register(app)
     models.register(app)  # before market_data: the scorer attaches after the hub started (services/models)

@@ -47,6 +47,8 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
     "INVALID_SETTINGS": (errors.BadRequest, "A strategy type, strategy settings or backtest options refused; "
                          "`errors` holds a message per field."),
+    "NO_CANDLES": (errors.BadRequest, "No stored candles for the exchange, symbol and timeframe in the range asked "
+                                      "(`candles/series` lists what is stored; `cryptorobot candles` imports more)."),
     "ACCOUNT_INACTIVE": (errors.Conflict, "The exchange account is deactivated (`active: false`); patch it active "
                                           "to use it."),
     "CREDENTIALS_REFUSED": (errors.Unprocessable, "The exchange refused the account's credentials: wrong key or "

@@ -7,8 +7,8 @@ the documented response schema. Valid (positive) and invalid (negative) cases, b
 `POSITIVE`/`NEGATIVE` per operation so each run stays well under a minute. Two apps:
 
 * the sample app (memory and SQLite services with every schema kind), anonymous;
-* the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges; SQLite storage), with
-  a signed-up user's bearer token on every request, so the generated cases get past
+* the platform (`create_app`: health, users, api-keys, authentication, candles, exchanges, backtests; SQLite
+  storage), with a signed-up user's bearer token on every request, so the generated cases get past
   authentication and reach the schemas, the owner restriction and the adapter.
 """
 
@@ -226,7 +226,10 @@ def test_fuzz_the_platform_with_a_signed_up_user(platform_server: LiveServer, ca
     # messages/preferences find/create; events find/get/create; models find/get/create/remove,
     # models/signals find/get, models/subscriptions find/get/create/patch/remove; status find;
     # market/fear-greed, market/stats find; market/news find/get; market/series find/get/create
-    assert count == 84
+    # backtests find/get/create+cancel/remove,
+    # backtests/{backtestId}/logs, /positions, /trades and /orders find; backtests/optimizations
+    # find/get/create+cancel/remove
+    assert count == 96
     assert {200, 201, 400, 404} <= set(statuses)
     # The token stayed good: the cases got past authentication, not only 401s.
     response = requests.get(f"{platform_server.url}/users", headers=member.headers, timeout=10)

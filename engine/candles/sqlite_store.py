@@ -103,6 +103,10 @@ class SqliteCandleStore(CandleStore):
         self._local = threading.local()
         self._connections: list[sqlite3.Connection] = []
         self._lock = threading.Lock()
+        self._idle = threading.Condition(self._lock)
+        self._busy = 0
+        """Transactions in progress: `close` waits for them (closing a connection another thread
+        is using crashes the interpreter)."""
         self._closed = False
 
     def _connection(self) -> sqlite3.Connection:
@@ -124,14 +128,23 @@ class SqliteCandleStore(CandleStore):
 
     @contextmanager
     def _transaction(self, begin: str) -> Iterator[sqlite3.Connection]:
-        connection = self._connection()
-        connection.execute(begin)
+        with self._lock:
+            if self._closed:
+                raise RuntimeError("the candle store is closed")
+            self._busy += 1
         try:
-            yield connection
-        except BaseException:
-            connection.execute("ROLLBACK")
-            raise
-        connection.execute("COMMIT")
+            connection = self._connection()
+            connection.execute(begin)
+            try:
+                yield connection
+            except BaseException:
+                connection.execute("ROLLBACK")
+                raise
+            connection.execute("COMMIT")
+        finally:
+            with self._lock:
+                self._busy -= 1
+                self._idle.notify_all()
 
     @contextmanager
     def _reading(self, key: SeriesKey) -> Iterator[_Chunks]:
@@ -164,8 +177,11 @@ class SqliteCandleStore(CandleStore):
             return True
 
     def close(self) -> None:
+        """Close every connection, once the transactions in progress (reads in other threads)
+        have ended; later calls raise RuntimeError."""
         with self._lock:
             self._closed = True
+            self._idle.wait_for(lambda: self._busy == 0)
             connections, self._connections = self._connections, []
         for connection in connections:
             connection.close()

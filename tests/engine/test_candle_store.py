@@ -5,7 +5,9 @@ from __future__ import annotations
 import tempfile
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -217,6 +219,29 @@ def test_the_sqlite_file_keeps_the_candles(tmp_path: Path) -> None:
     again = SqliteCandleStore(tmp_path / "c.db")
     assert_same(again.read(KEY), candles)
     again.close()
+
+
+def test_closing_the_sqlite_store_waits_for_reads_in_other_threads(tmp_path: Path) -> None:
+    store = SqliteCandleStore(tmp_path / "c.db")
+    store.write(KEY, walk(200_000))
+    reading, results = threading.Event(), []
+    original = store._reading
+
+    @contextmanager
+    def slow_reading(key: SeriesKey) -> Iterator[Any]:  # reads surely in progress when close() comes
+        with original(key) as chunks:
+            reading.set()
+            yield chunks
+
+    store._reading = slow_reading  # type: ignore[method-assign]
+    reader = threading.Thread(target=lambda: results.append(len(store.read(KEY))))
+    reader.start()
+    assert reading.wait(5)
+    store.close()  # closing the connection in use crashed the interpreter
+    reader.join(10)
+    assert results == [200_000]
+    with pytest.raises(RuntimeError, match="closed"):
+        store.read(KEY)
 
 
 @settings(max_examples=40, deadline=None)

@@ -15,7 +15,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def examples() -> list[str]:
     text = README.read_text()
-    section = text[text.index("## Strategies and backtests"):].split("\n## ", 1)[0]
+    # The engine's examples; "### The backtests service" has its own test (tests/test_readme_backtests.py).
+    section = text[text.index("## Strategies and backtests"):text.index("### The backtests service")]
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 

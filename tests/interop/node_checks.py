@@ -37,13 +37,13 @@ class Run:
         self.server_output = ""
 
 
-def run_node_checks(script: Path, server: ServerProcess, timeout: float = 180) -> Run:
-    """Start `server`, run `node script <url>`, collect its check lines, stop the server."""
+def run_node_checks(script: Path, server: ServerProcess, timeout: float = 180, args: tuple[str, ...] = ()) -> Run:
+    """Start `server`, run `node script <url> <args...>`, collect its check lines, stop the server."""
     assert NODE is not None
     run = Run()
     try:
         server.start()
-        client = subprocess.run([NODE, str(script), server.url], cwd=REPO, capture_output=True, text=True, timeout=timeout)
+        client = subprocess.run([NODE, str(script), server.url, *args], cwd=REPO, capture_output=True, text=True, timeout=timeout)
         run.client_code = client.returncode
         run.client_stderr = client.stderr
         for line in client.stdout.splitlines():
