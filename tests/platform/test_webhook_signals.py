@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import Any
 
 from platform_support import socket_login
-from trader_support import events_until, named, new_trader, post, replay_platform
+from ticker_support import store_series
+from trader_support import events_until, named, new_trader, post, replay_platform, trader_settings
 
 HOOK = {"name": "hook", "type": "webhook", "pair": "BTC/USDT"}
 
@@ -29,7 +30,7 @@ async def webhook_trader(platform: Any, token: str) -> dict[str, Any]:
 
 async def test_a_signal_reaches_the_running_trader_whose_pod_places_the_order(make_platform: Any, tmp_path: Path,
                                                                                 sockets: Any) -> None:
-    platform = await replay_platform(make_platform, tmp_path)
+    platform = await replay_platform(make_platform, tmp_path, count=20_000)
     _, token = await platform.member("ann@example.com")
     socket = await sockets(platform.http)
     await socket_login(socket, "ann@example.com")
@@ -37,30 +38,30 @@ async def test_a_signal_reaches_the_running_trader_whose_pod_places_the_order(ma
     plain = await new_trader(platform, token)
     assert plain["signalToken"] is None
 
-    signal = {"token": trader["signalToken"], "action": "buy", "amount": "0.01", "timestamp": str(now_ms()),
+    signal = {"token": trader["signalToken"], "action": "buy", "amount": "1", "timestamp": str(now_ms()),
               "maxLag": "60", "comment": "from a TradingView template"}
     status, body = await platform.request("POST", "/signals/webhook", json=signal)
     assert status == 201, body
-    assert (body["action"], body["amount"], body["price"], body["traderIds"]) == ("buy", 0.01, None,
+    assert (body["action"], body["amount"], body["price"], body["traderIds"]) == ("buy", 1.0, None,
                                                                                   [str(trader["_id"])])
     assert "token" not in body and "tokenHash" not in body
     events = await events_until(socket, lambda taken: bool(named(taken, "trades created")))
     assert named(events, "signals/webhook created")[0]["_id"] == body["_id"]
     trade = named(events, "trades created")[0]
-    assert (trade["traderId"], trade["side"], trade["amount"]) == (str(trader["_id"]), "buy", 0.01)
+    assert (trade["traderId"], trade["side"], trade["amount"]) == (str(trader["_id"]), "buy", 1.0)
 
     three_commas = {"secret": trader["signalToken"], "max_lag": "300", "timestamp": time.strftime(
         "%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "trigger_price": "1000000", "tv_exchange": "BINANCE",
-        "tv_instrument": "BTCUSDT", "action": "exit_long", "bot_uuid": "x", "order": {"amount": "0.004",
+        "tv_instrument": "BTCUSDT", "action": "exit_long", "bot_uuid": "x", "order": {"amount": "0.4",
                                                                                        "currency_type": "base"}}
     status, body = await platform.request("POST", "/signals/webhook", json=three_commas)
     assert status == 201, body
-    assert (body["action"], body["amount"], body["price"], body["maxLag"]) == ("exit_long", 0.004, 1e6, 300.0)
+    assert (body["action"], body["amount"], body["price"], body["maxLag"]) == ("exit_long", 0.4, 1e6, 300.0)
     events = await events_until(socket, lambda taken: any(
         event["type"] == "order_placed" and event["data"]["side"] == "sell"
         for event in named(taken, "traders/pods/events created")))
     placed = [event["data"] for event in named(events, "traders/pods/events created") if event["type"] == "order_placed"]
-    assert (placed[-1]["type"], placed[-1]["amount"], placed[-1]["price"]) == ("limit", 0.004, 1e6)
+    assert (placed[-1]["type"], placed[-1]["amount"], placed[-1]["price"]) == ("limit", 0.4, 1e6)
 
     status, last = await platform.request("GET", f"/signals/webhook/{trader['signalToken']}", token=token)
     assert status == 200 and last["action"] == "exit_long", last
@@ -75,7 +76,7 @@ async def test_a_signal_reaches_the_running_trader_whose_pod_places_the_order(ma
 
 async def test_bad_signals_get_their_code_and_change_nothing(make_platform: Any, tmp_path: Path,
                                                              sockets: Any) -> None:
-    platform = await replay_platform(make_platform, tmp_path)
+    platform = await replay_platform(make_platform, tmp_path, count=20_000)
     _, token = await platform.member("ann@example.com")
     socket = await sockets(platform.http)
     await socket_login(socket, "ann@example.com")
@@ -96,13 +97,13 @@ async def test_bad_signals_get_their_code_and_change_nothing(make_platform: Any,
     for bad, field in (({**good, "action": "BUY"}, "action"), ({**good, "amount": "lots"}, "amount"),
                        ({**good, "amount": -1}, "amount"), ({**good, "timestamp": "yesterday"}, "timestamp"),
                        ({key: value for key, value in good.items() if key != "token"}, "token")):
-        status, data = await refused(bad)
-        assert (status, data["code"], list(data["errors"])) == (400, "VALIDATION_FAILED", [field]), (bad, data)
+        status, body = await platform.request("POST", "/signals/webhook", json=bad)
+        assert (status, body["data"]["code"], list(body["errors"])) == (400, "VALIDATION_FAILED", [field]), (bad, body)
     assert (await platform.request("POST", "/signals/webhook", json=[good]))[0] == 400
 
     at = now_ms()
     answers = await asyncio.gather(*(platform.request("POST", "/signals/webhook", json={
-        **good, "action": "buy", "amount": 0.01, "timestamp": at}) for _ in range(2)))
+        **good, "action": "buy", "amount": 1, "timestamp": at}) for _ in range(2)))
     assert sorted(status for status, _ in answers) == [201, 409], answers
     assert next(body for status, body in answers if status == 409)["data"]["code"] == "SIGNAL_REPLAYED"
     await events_until(socket, lambda taken: bool(named(taken, "trades created")))  # the one order filled
@@ -112,11 +113,13 @@ async def test_bad_signals_get_their_code_and_change_nothing(make_platform: Any,
 
 
 async def test_signals_are_limited_per_token(make_platform: Any, tmp_path: Path) -> None:
-    platform = await replay_platform(make_platform, tmp_path, ratelimit={"budgets": {"signal-token": 2}})
+    store_series(tmp_path, "BTC/USDT", count=400)
+    platform = await make_platform(**trader_settings(), ratelimit={"budgets": {"signal-token": 2}})
     _, token = await platform.member("ann@example.com")
     trader = await new_trader(platform, token, HOOK)
     signal = {"token": trader["signalToken"], "action": "buy", "amount": 0.01}
-    statuses = [(await platform.request("POST", "/signals/webhook", json={**signal, "timestamp": now_ms() - index}))[0]
+    at = now_ms()
+    statuses = [(await platform.request("POST", "/signals/webhook", json={**signal, "timestamp": at - index}))[0]
                 for index in range(3)]
     assert statuses == [201, 201, 429], statuses
     status, body = await platform.request("POST", "/signals/webhook", json={**signal, "token": "other",

@@ -45,8 +45,8 @@ class Webhook(Strategy):
 
     def on_signal(self, ctx: Context, signal: Signal) -> Intents:
         if signal.action in BUYS:
-            return buy(signal.amount, price=signal.price)
+            return [buy(signal.amount, price=signal.price)]
         if signal.action in SELLS:
             amount = min(signal.amount, ctx.position)
-            return sell(amount, price=signal.price) if amount > 0 else None
+            return [sell(amount, price=signal.price)] if amount > 0 else None
         return None
