@@ -226,7 +226,7 @@ def test_fuzz_the_platform_with_a_signed_up_user(platform_server: LiveServer, ca
     # messages/preferences find/create; events find/get/create; models find/get/create/remove,
     # models/signals find/get, models/subscriptions find/get/create/patch/remove; status find;
     # market/fear-greed, market/stats find; market/news find/get; market/series find/get/create
-    assert count == 84
+    assert count == 86
     assert {200, 201, 400, 404} <= set(statuses)
     # The token stayed good: the cases got past authentication, not only 401s.
     response = requests.get(f"{platform_server.url}/users", headers=member.headers, timeout=10)

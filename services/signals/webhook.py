@@ -25,7 +25,8 @@ timestamp and action again: 409 `SIGNAL_REPLAYED`; the record's id is a hash of 
 so two identical signals at the same moment store one record and make one order).
 
 The token authenticates the call (no login); calls are charged per address to the
-`webhooks` budget and per token to `signal-token` (`[ratelimit.budgets]`). The token is not
+`webhooks` budget and per token to `signal-token` (`[ratelimit.budgets]`; a budget left
+out of the config: the `anonymous` one per address, none per token). The token is not
 stored with the signal (its SHA-256 is). `GET /signals/webhook/<token>` answers the
 token's last signal to the owner of a trader with that token (404 otherwise);
 `signals/webhook created` goes to the owner's sockets.
@@ -173,25 +174,24 @@ class WebhookSignals:
                   "maxLag": max_lag, "traderIds": [str(trader["_id"]) for trader in running],
                   "receivedAt": self.app.clock.now()}
         try:
-            created = await self.store.create(record)
+            created: dict[str, Any] = await self.store.create(record)  # type: ignore[assignment]
         except Conflict:
             raise platform_error("SIGNAL_REPLAYED", "This signal (token, timestamp, action) was received already",
                                  timestamp=data["timestamp"], action=action) from None
         signal = Signal(action, data["amount"], data.get("price"), data["timestamp"])
         for trader in running:
             pods.signal(trader["_id"], signal, key[:16])
-        return created  # type: ignore[no-any-return]
+        return created
 
     async def get(self, id: Any, params: dict[str, Any]) -> dict[str, Any]:
         user = params.get("user")
         mine = await self._traders(str(id), **({} if user is None else {"userId": user["_id"]}))
         if not mine:
             raise NotFound("No trader of yours has this signal token")
-        last = await self.store.find({"query": {"tokenHash": _sha256(str(id)), "$sort": {"receivedAt": -1},
-                                                "$limit": 1}, "paginate": False})
+        last = await find_all(self.store, {"tokenHash": _sha256(str(id)), "$sort": {"receivedAt": -1}, "$limit": 1})
         if not last:
             raise NotFound("No signal was received with this token yet")
-        return last[0]  # type: ignore[no-any-return]
+        return last[0]
 
 
 def _token(context: Any) -> Any:
@@ -201,10 +201,12 @@ def _token(context: Any) -> Any:
 def register(app: App) -> None:
     """Register `signals/webhook` (after `traders`)."""
     settings: dict[str, Any] = app.get("signals") or {}
+    limits = app.rate_limits
+    budgets = limits.settings.budgets if limits is not None else {}  # a budget left out of the config is not used
     store = persisted(app, id="_id", paginate=False, indexes=[Index(("tokenHash", "receivedAt"))])
     app.use(WEBHOOK_PATH, WebhookSignals(app, store, float(settings.get("max_lag", 300.0))), {
         "methods": ["create", "get"],
-        "address_budget": "webhooks",
+        "address_budget": "webhooks" if "webhooks" in budgets else None,
         "schemas": {"create": WebhookSignalSchema, "result": WebhookResultSchema, "server_fields": (),
                     "timestamps": False},
         "docs": {"description": "Trading signals for your `webhook` traders, authenticated by the trader's "
@@ -212,7 +214,6 @@ def register(app: App) -> None:
                                 "running trader with the token, which places the order. `get` by token (signed in): "
                                 "the token's last signal, for the owner.", "codes": CODES},
     })
-    app.service(WEBHOOK_PATH).hooks({
-        "around": {"get": [authenticate("jwt", "api-key")]},
-        "before": {"create": [limit_by("signal-token", _token)]},
-    })
+    app.service(WEBHOOK_PATH).hooks({"around": {"get": [authenticate("jwt", "api-key")]}})
+    if "signal-token" in budgets:
+        app.service(WEBHOOK_PATH).hooks({"before": {"create": [limit_by("signal-token", _token)]}})

@@ -7,8 +7,9 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from platform_support import socket_login
 from test_status import admin_token
+
+from platform_support import socket_login
 from trader_support import events_until, named, new_trader, post, replay_platform
 
 
