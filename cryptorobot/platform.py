@@ -37,6 +37,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
         market_data,
         messages,
         models,
+        signals,
         status,
         strategies,
         tickers,
@@ -67,6 +68,7 @@ def create_app(settings: Mapping[str, Any] | None = None, *, clock: Clock | None
     market.register(app)
     strategies.register(app)
     traders.register(app)
+    signals.register(app)  # after traders: signals/webhook reaches their pods
     grid_preview.register(app)
     configure_authentication(app)
     setup_channels(app)

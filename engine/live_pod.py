@@ -36,7 +36,7 @@ from .clock import Clock
 from .markets import Market
 from .pod import PodCore, PodFailed, PodOutput, client_order_id, client_order_prefix
 from .positions import Position
-from .strategies import Context, Fill, OpenOrder, Strategy, StrategyRunner
+from .strategies import Context, Fill, OpenOrder, Signal, Strategy, StrategyRunner
 from .strategies.intents import CancelRequest, OrderRequest, Request
 from .strategies.runner import order_levels, touches
 
@@ -150,6 +150,15 @@ class LivePod(PodCore):
         except PodFailed as failure:
             self._failed(failure)
         self._levels = order_levels(self.context.open_orders)
+
+    async def signal(self, signal: Signal, key: str) -> None:
+        """A signal from outside (a webhook): `on_signal`'s requests placed (`PaperPod.signal`)."""
+        if self.failure is not None:
+            return
+        try:
+            await self._call(lambda: self._handle(lambda: self.runner.signal(signal), f"w{key}"))
+        except PodFailed as failure:
+            self._failed(failure)
 
     async def stop(self) -> list[dict[str, Any]]:
         """Cancel the trader's open orders (reported `cancelled`); ccxt's orders back."""

@@ -10,6 +10,7 @@ paper replays and backtests over the same candles make the same trades. ::
     pod.open(fresh=True, start_key="1", warmup=candles)   # reconcile, then on_start on a fresh start
     pod.candle(candle)        # a closed candle of the strategy's timeframe
     pod.check_fills()         # after every price point the account was given
+    pod.signal(signal, key)   # a webhook's signal (engine.strategies.Signal)
     pod.stop()                # cancels the trader's open orders
 
 What it reports goes to `output` (`PodOutput`): orders placed, filled, cancelled (ccxt's
@@ -46,6 +47,7 @@ from .strategies import (
     LogLine,
     OrderRequest,
     Request,
+    Signal,
     Strategy,
     StrategyRunner,
     order_levels,
@@ -203,6 +205,12 @@ class PaperPod(PodCore):
         touched = touches(self._levels, candle.low, candle.high)
         self._guarded(lambda: self._handle(lambda: self.runner.candle(window, touched=touched), f"c{candle.timestamp}"))
         self._levels = order_levels(self.context.open_orders)
+
+    def signal(self, signal: Signal, key: str) -> None:
+        """A signal from outside (a webhook): `on_signal`'s requests carried out; `key` names the
+        signal in the orders' `clientOrderId`s (the same signal again places nothing twice)."""
+        if self.failure is None:
+            self._guarded(lambda: self._handle(lambda: self.runner.signal(signal), f"w{key}"))
 
     def check_fills(self) -> None:
         """Report the trader's fills since the last look (and orders the engine cancelled),

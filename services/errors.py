@@ -64,6 +64,12 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
                                         "removing it, its strategy or its account, or changing its symbol."),
     "TRADER_FOLLOWS": (errors.Conflict, "A clone that follows its master's settings (`masterBotId`) can not be edited "
                                         "itself: change the master's."),
+    "SIGNAL_TOKEN_UNKNOWN": (errors.NotFound, "No trader has this signal token (`signals/webhook`)."),
+    "SIGNAL_STALE": (errors.BadRequest, "The signal is older than its `maxLag` seconds (`age`, `maxLag`): not acted on."),
+    "SIGNAL_REPLAYED": (errors.Conflict, "This signal (same token, timestamp and action) was received already: not "
+                                         "acted on again."),
+    "SIGNAL_ACTION_UNSUPPORTED": (errors.Unprocessable, "A signal action this server can not carry out yet "
+                                                        "(`enter_short`, `exit_short`: no futures accounts)."),
     "LIMIT_REACHED": (errors.BadRequest, "A per-user or per-socket limit is reached (`limit`): markets in a "
                                          "watchlist, ticker subscriptions of a socket, running traders."),
     # -- generic: any call may answer them -------------------------------------------------

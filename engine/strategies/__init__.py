@@ -17,11 +17,11 @@
 * grids (`grid`): HaasOnline's spot grid settings (`GRID_SCHEMA`), `grid_levels`, `plan_grid`
   (`GridPlan`, `GridOrder`) and `preview_grid`, the orders a grid places at a price.
 
-Shipped types: `momentum`, `sma_cross`, `rsi`, `spot_grid`, `spot_dollar_cost_averaging`
+Shipped types: `momentum`, `sma_cross`, `rsi`, `spot_grid`, `spot_dollar_cost_averaging`, `webhook`
 (`engine.strategies.types`).
 """
 
-from .base import Bar, Strategy, warmup_bars
+from .base import Bar, Signal, Strategy, warmup_bars
 from .context import SEVERITIES, Context, EngineContext, Fill, LogLine, OpenOrder
 from .grid import GRID_SCHEMA, GridOrder, GridPlan, grid_levels, plan_grid, preview_grid
 from .intents import (
@@ -57,7 +57,7 @@ load_types()
 __all__ = [
     "ALL", "GRID_SCHEMA", "ORDER_SETTINGS", "SEVERITIES", "Bar", "Cancel", "CancelRequest", "Context",
     "EngineContext", "Fill", "GridOrder", "GridPlan", "Intent", "Intents", "LogLine", "OpenOrder", "OrderRequest",
-    "Place", "Request", "Setting", "SettingsSchema", "SignalStrategy", "Strategy", "StrategyRunner", "buy",
+    "Place", "Request", "Setting", "SettingsSchema", "Signal", "SignalStrategy", "Strategy", "StrategyRunner", "buy",
     "cancel", "catalogue", "create_strategy", "grid_levels", "load_types", "order_levels", "plan_grid",
     "preview_grid", "register", "resolve", "sell", "signal_schema", "strategy_type", "strategy_types", "touches",
     "unregister", "validate_settings", "warmup_bars",

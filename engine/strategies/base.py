@@ -56,7 +56,7 @@ How the types that come next use this interface:
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import Any, ClassVar, NamedTuple
 
 import numpy as np
 
@@ -118,6 +118,17 @@ class Bar:
         return self.indicators[name][index] if index >= 0 else np.nan
 
 
+class Signal(NamedTuple):
+    """A trading signal from outside (a webhook): `action` (`buy`, `sell`, `enter_long`,
+    `exit_long`), `amount` in base currency, `price` a limit price (None: market),
+    `timestamp` in ms (when the sender made it)."""
+
+    action: str
+    amount: float
+    price: float | None
+    timestamp: int
+
+
 class Strategy:
     """Base of every strategy type (see the module docstring).
 
@@ -159,6 +170,10 @@ class Strategy:
         raise NotImplementedError
 
     def on_fill(self, ctx: Context, fill: Fill) -> Intents:
+        return None
+
+    def on_signal(self, ctx: Context, signal: Signal) -> Intents:
+        """A signal from outside reached the trader (types that take signals: `webhook`)."""
         return None
 
     @classmethod

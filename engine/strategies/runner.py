@@ -30,7 +30,7 @@ import math
 from collections.abc import Iterable
 
 from ..candles import Candles
-from .base import Bar, Strategy
+from .base import Bar, Signal, Strategy
 from .context import Context, Fill, OpenOrder
 from .intents import Request, resolve
 
@@ -62,6 +62,10 @@ class StrategyRunner:
     def fill(self, fill: Fill) -> list[Request]:
         """One of the strategy's orders filled: the requests of `on_fill`."""
         return resolve(self.strategy.on_fill(self.context, fill), self.context)
+
+    def signal(self, signal: Signal) -> list[Request]:
+        """A signal from outside (a webhook): the requests of `on_signal`."""
+        return resolve(self.strategy.on_signal(self.context, signal), self.context)
 
 
 def order_levels(orders: Iterable[OpenOrder]) -> tuple[float, float]:

@@ -30,6 +30,7 @@ from cryptorobot.storage import persisted
 from hooks import authenticate, restrict_to_owner
 from services.exchanges import accounts_of
 from services.market_data import market_data
+from services.status import count_running
 from services.tickers import ticker_audience
 
 from .pods import PodManager
@@ -66,7 +67,7 @@ __all__ = ["PodManager", "pods_of", "register"]
 
 TRADER_SERVER_FIELDS = ("exchange", "status", "error", "podId", "profit", "roi", "startingBalance", "firstStartedAt",
                         "starts", "cloned", "followUpdates",
-                        "followers", "masterBotId", "startedAt", "stoppedAt")
+                        "followers", "masterBotId", "startedAt", "stoppedAt", "signalToken")
 """Fields of a trader only the server writes."""
 TRADER_CODES = ["TRADER_RUNNING", "TRADER_FOLLOWS", "LIMIT_REACHED", "INVALID_SETTINGS", "INVALID_SYMBOL",
                 "EXCHANGE_NOT_AVAILABLE"]
@@ -124,7 +125,7 @@ def register(app: App) -> PodManager:
     pages = app.get("paginate") or {"default": 25, "max": 100}
     settings: dict[str, Any] = app.get("traders") or {}
     traders = persisted(app, id="_id", paginate=pages, indexes=[Index(("userId", "status")), Index("strategyId"),
-                                                                  Index("exchangeId")])
+                                                                  Index("exchangeId"), Index("signalToken")])
     orders = persisted(app, id="_id", paginate=pages, indexes=[Index(("traderId", "timestamp"))])
     logs = persisted(app, id="_id", paginate=pages, indexes=[Index(("traderId", "lineNumber"))])
     records = Records(app, traders, orders, logs, app.service("strategies").raw)
@@ -132,6 +133,7 @@ def register(app: App) -> PodManager:
     pods = PodManager(app, records, accounts, market_data(app), ticker_audience(app),
                       budget=float(settings.get("time_budget", 0.5)),
                       start_timeout=float(settings.get("start_timeout", 30.0)))
+    count_running(app, "pods", lambda: len(pods.runtimes))
     signed_in, owner_only = authenticate("jwt", "api-key"), restrict_to_owner("userId")
     service = _Traders(records, pods, int(settings.get("max_running", 10)))
     app.use(TRADERS_PATH, service, {

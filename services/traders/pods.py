@@ -41,7 +41,7 @@ from engine.feeds import PricePoint
 from engine.live_pod import LivePod
 from engine.pod import PaperPod
 from engine.position_history import position_history
-from engine.strategies import LogLine, create_strategy
+from engine.strategies import LogLine, Signal, create_strategy
 from services.exchanges import ExchangeAccounts
 from services.market_data import Listener, MarketDataHub, MarketKey
 from services.tickers import TickerAudience
@@ -175,6 +175,22 @@ class PodManager:
         runtime.wake.set()
         await runtime.finished.wait()
         return runtime.cancelled
+
+    def signal(self, trader_id: Any, signal: Signal, key: str) -> bool:
+        """Hand a webhook's `signal` to the trader's running pod (its orders placed at once on a
+        paper account, by the pod's task on a live one; `key` names the signal in the orders'
+        `clientOrderId`s); False when it does not run."""
+        runtime = self.runtimes.get(str(trader_id))
+        pod = None if runtime is None or runtime.stop_requested else runtime.pod
+        if runtime is None or pod is None:
+            return False
+        if isinstance(pod, PaperPod):
+            pod.signal(signal, key)
+            runtime.wake.set()  # its writes (and a failure) to the pod's task
+        else:
+            live = pod
+            runtime.queue(lambda: live.signal(signal, key))
+        return True
 
     async def reconfigure(self, trader: dict[str, Any]) -> None:
         """A running trader's settings (or its strategy's) changed: its pod runs the new ones."""

@@ -84,6 +84,8 @@ class TraderResultSchema(Schema):
     followers = fields.List(RecordId())
     masterBotId = RecordId(allow_none=True)
     followUpdates = fields.Boolean(metadata={"description": "A clone that follows its master's settings."})
+    signalToken = fields.String(allow_none=True, metadata={
+        "description": "A `webhook` trader's signal token: what `signals/webhook` calls send (keep it secret)."})
     startedAt = fields.DateTime(allow_none=True)
     stoppedAt = fields.DateTime(allow_none=True)
     createdAt = fields.DateTime()

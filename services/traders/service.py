@@ -18,6 +18,7 @@ server's: a client's patch can not set them.
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
@@ -29,6 +30,7 @@ from engine.strategies import strategy_type, validate_settings
 from services.errors import platform_error
 from services.exchanges import ExchangeAccounts
 from services.exchanges.service import caller_scope
+from services.messages import notify
 from services.strategies import invalid_settings
 from services.users import ADMIN
 
@@ -112,7 +114,7 @@ class TradersService:
 
     async def emergency_stop(self, user_id: Any) -> dict[str, Any]:
         """Stop every running trader of `user_id`: what it stopped and cancelled, `{stopped:
-        [trader ids], cancelled: [{traderId, orderId, symbol}]}`."""
+        [trader ids], cancelled: [{traderId, orderId, symbol}]}`; the user is notified (`emergency_stop`)."""
         active: Any = await self.store.find({"query": {"userId": user_id, "status": {"$in": list(ACTIVE)}},
                                              "paginate": False})
         stopped, cancelled = [], []
@@ -121,6 +123,9 @@ class TradersService:
             stopped.append(trader["_id"])
             cancelled += [{"traderId": str(trader["_id"]), "orderId": order["id"], "symbol": order["symbol"]}
                           for order in orders]
+        await notify(self.records.app, user_id, "emergency_stop", "Emergency stop",
+                     f"{len(stopped)} trader(s) stopped, {len(cancelled)} open order(s) cancelled",
+                     {"stopped": [str(trader_id) for trader_id in stopped], "cancelled": cancelled})
         return {"stopped": stopped, "cancelled": cancelled}
 
 
@@ -227,7 +232,8 @@ def trader_rules(records: Records, accounts: ExchangeAccounts) -> Callable[[Hook
                         exchange=account["exchange"], status="stopped", error=None,
                         podId=None, profit=0.0, roi=0.0, startingBalance=None, firstStartedAt=None,
                         starts=0, cloned=False, followers=[], followUpdates=False,
-                        masterBotId=None, startedAt=None, stoppedAt=None)
+                        masterBotId=None, startedAt=None, stoppedAt=None,
+                        signalToken=secrets.token_urlsafe(24) if strategy["type"] == "webhook" else None)
         elif "symbol" in data:
             if running:
                 raise platform_error("TRADER_RUNNING", "Stop the trader to change its symbol", traderId=context.id)

@@ -17,6 +17,7 @@ from cryptorobot import App
 from cryptorobot.adapters import AdapterService
 from engine.strategies import LogLine
 from services.exchanges.storage import find_all
+from services.messages import notify
 
 __all__ = ["EVENTS_PATH", "TRADERS_PATH", "TRADES_PATH", "Known", "Records"]
 
@@ -54,7 +55,8 @@ class Records:
 
     async def set_status(self, trader: dict[str, Any], status: str, *, error: str | None = None,
                          fresh_start: bool = False, balance: float | None = None) -> dict[str, Any]:
-        """Patch the trader's status through the service (`traders patched` to the owner)."""
+        """Patch the trader's status through the service (`traders patched` to the owner); an
+        `error` also notifies the owner (`messages`, kind `trader_error`)."""
         now = self.app.clock.now()
         data: dict[str, Any] = {"status": status, "error": error}
         if fresh_start:
@@ -66,7 +68,11 @@ class Records:
                 data["firstStartedAt"] = self.app.clock.now_ms()
         if status in ("stopped", "error"):
             data["stoppedAt"] = now
-        return await self.app.service(TRADERS_PATH).patch(trader["_id"], data)
+        patched = await self.app.service(TRADERS_PATH).patch(trader["_id"], data)
+        if status == "error":  # a `trader_error` message to the owner (if they want it)
+            await notify(self.app, trader["userId"], "trader_error", f"Trader '{trader['name']}' stopped on an error",
+                         error or "", {"traderId": str(trader["_id"]), "symbol": trader.get("symbol")})
+        return patched
 
     async def set_profit(self, trader: dict[str, Any], profit: float) -> dict[str, Any]:
         base = trader.get("startingBalance") or 0.0
@@ -79,6 +85,7 @@ class Records:
             "message": message, "data": data, "createdAt": self.app.clock.now()})
 
     async def trade(self, trader: dict[str, Any], trade: dict[str, Any], tag: str | None) -> None:
+        """Record a fill (`trades created` to the owner) and notify them (kind `fill`, off by default)."""
         fee = trade.get("fee") or {}
         await self.app.service(TRADES_PATH).create({
             "_id": f"{trader['exchangeId']}:{trade['id']}", "userId": trader["userId"], "traderId": str(trader["_id"]),
@@ -87,6 +94,11 @@ class Records:
             "fee": {"cost": fee.get("cost"), "currency": fee.get("currency")}, "orderId": trade["order"],
             "clientOrderId": (trade.get("info") or {}).get("clientOrderId"), "takerOrMaker": trade.get("takerOrMaker"),
             "tag": tag, "timestamp": trade["timestamp"], "createdAt": self.app.clock.now()})
+        verb = "bought" if trade["side"] == "buy" else "sold"
+        await notify(self.app, trader["userId"], "fill", f"{trader['name']}: {verb} {trade['amount']} {trade['symbol']}",
+                     f"{verb} {trade['amount']} {trade['symbol']} at {trade['price']}",
+                     {"traderId": str(trader["_id"]), "tradeId": trade["id"], "symbol": trade["symbol"],
+                      "side": trade["side"], "amount": trade["amount"], "price": trade["price"]})
 
     async def order(self, trader: dict[str, Any], action: str, order: dict[str, Any], tag: str | None) -> None:
         fields = {name: order.get(name) for name in ("status", "amount", "price", "average", "filled", "cost",
