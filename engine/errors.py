@@ -7,6 +7,8 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── InvalidSymbol          INVALID_SYMBOL          the exchange lists no such market
     ├── InvalidTimeframe       INVALID_TIMEFRAME       unknown, or neither stored nor derivable
     ├── InvalidOrder           INVALID_ORDER           bad type/side/amount/price, below limits
+    │   └── ReduceOnlyRejected REDUCE_ONLY_REJECTED    a reduceOnly order that would not reduce the position
+    ├── InvalidMarginSettings  INVALID_MARGIN_SETTINGS leverage out of range, a margin mode not simulated
     ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
     ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached (network, 5xx, rate limit)
@@ -17,7 +19,7 @@ other `data` keys are `details` (the code table for clients is `services/errors.
                                                         backtest) refused; `details["errors"]`: {field: message}
 
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
-`ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
+`ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.BadRequest` (margin settings), `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
 `ccxt.ExchangeNotAvailable`, `ccxt.AuthenticationError`, `ccxt.ExchangeError`), so code
 written against ccxt catches the simulated exchange's errors unchanged.
 
@@ -35,7 +37,8 @@ import ccxt
 
 __all__ = [
     "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
-    "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "from_ccxt_error",
+    "InvalidMarginSettings", "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound",
+    "ReduceOnlyRejected", "from_ccxt_error",
 ]
 
 
@@ -60,6 +63,19 @@ class InvalidTimeframe(EngineError, ccxt.BadRequest):
 
 class InvalidOrder(EngineError, ccxt.InvalidOrder):
     code = "INVALID_ORDER"
+
+
+class ReduceOnlyRejected(InvalidOrder):
+    """A reduceOnly order that would not reduce its owner's position (none, the same side, or
+    larger than the position)."""
+
+    code = "REDUCE_ONLY_REJECTED"
+
+
+class InvalidMarginSettings(EngineError, ccxt.BadRequest):
+    """A leverage outside the market's range, or a margin mode the simulated exchange does not model."""
+
+    code = "INVALID_MARGIN_SETTINGS"
 
 
 class InsufficientBalance(EngineError, ccxt.InsufficientFunds):
