@@ -14,7 +14,8 @@
 * `StrategyRunner` (`runner`): how a pod drives a strategy candle by candle, with
   `order_levels`/`touches` for the wake rule.
 
-Shipped types: `momentum`, `sma_cross`, `rsi` (`engine.strategies.types`).
+Shipped types: `momentum`, `sma_cross`, `rsi`, and on perpetuals `futures_grid` and
+`futures_dca` (`engine.strategies.types`).
 """
 
 from .base import Bar, Strategy, warmup_bars
