@@ -880,7 +880,36 @@ class MatchingEngine:
         if (self.futures.settle(trade, market, None) is not None) if not market.spot else not self._settle(
                 trade, market, None):
             raise ValueError(f"the journal's trade {trade.id} overdraws the account")
+        if not market.spot:
+            self._liquidation_levels(self._books.get(market.symbol) or self._book(market.symbol))
         self.adopt_trades((trade,))
+
+    def set_leverage(self, owner: str | None, symbol: str, leverage: float) -> float:
+        """Leverage of `owner`'s positions on the perpetual `symbol` from now on (journaled;
+        `InvalidMarginSettings`, `InvalidOrder` for a spot market)."""
+        market = self.markets.market(symbol)
+        if market.spot:
+            raise InvalidOrder(f"{market.symbol} is a spot market, not a perpetual", symbol=market.symbol)
+        value = self.futures.set_leverage(owner, market, leverage)
+        if self.journal is not None:
+            self.journal({"event": "leverage", "owner": owner, "symbol": market.symbol, "leverage": value,
+                          "timestamp": self.clock.now_ms()})
+        return value
+
+    def adopt_futures(self, state: Mapping[str, Any]) -> None:
+        """Take in the futures side of a saved state (`Futures.to_dict()`), with the liquidation levels."""
+        self.futures.adopt(state)
+        for _, symbol in self.futures.positions:
+            self._liquidation_levels(self._books.get(symbol) or self._book(symbol))
+
+    def apply_recorded(self, record: Mapping[str, Any]) -> None:
+        """Apply a journaled `leverage` or `funding` record again (rebuilding from a journal)."""
+        market = self.markets.market(record["symbol"])
+        if record["event"] == "leverage":
+            self.futures.set_leverage(record["owner"], market, record["leverage"])
+        else:
+            self.futures.apply_funding(record, market)
+            self._liquidation_levels(self._books.get(market.symbol) or self._book(market.symbol))
 
     def points(self) -> dict[str, tuple[int, float, float, float]]:
         """`{symbol: (timestamp, bid, ask, last)}` of every symbol that has had a point."""

@@ -371,7 +371,7 @@ class SimExchange:
         """Leverage of the positions on `symbol` from now on (`InvalidMarginSettings` outside
         1 to the market's `maxLeverage`; `InvalidOrder` for a spot market)."""
         market = self._swap(symbol)
-        value = self.engine.futures.set_leverage((params or {}).get("owner"), market, leverage)
+        value = self.engine.set_leverage((params or {}).get("owner"), market.symbol, leverage)
         return {"info": {}, "symbol": market.symbol, "leverage": value, "longLeverage": value, "shortLeverage": value,
                 "marginMode": "isolated"}
 

@@ -31,8 +31,8 @@ lost (the P&L at that price and the fee, the rest to the insurance fund, as on B
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
 from ..errors import InvalidMarginSettings, ReduceOnlyRejected
 from ..ledger import Ledger
@@ -170,7 +170,7 @@ class Futures:
         pnl = closing * (price - position.entry_price) * (1.0 if held > 0.0 else -1.0) if closing else 0.0
         released = position.margin if closing == size else position.margin * (closing / size) if closing else 0.0
         margin = position.margin - released + (opening * price / position.leverage if opening else 0.0)
-        liquidation = order is not None and order.client_order_id.startswith(LIQUIDATION_PREFIX)
+        liquidation = trade.client_order_id.startswith(LIQUIDATION_PREFIX)
         change = -released if liquidation else pnl - fee
         if not self.ledger.rebalance(settle, change, order.id if order is not None else None,
                                      {position.key: margin if margin > 0.0 else 0.0}):
@@ -194,6 +194,35 @@ class Futures:
         self.positions[key] = position
         return None
 
+    # -- persistence -------------------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """`{positions: [FuturesPosition.to_dict()], leverage: [[owner, symbol, x]], nextFunding: {symbol: ms}}`."""
+        return {"positions": [position.to_dict() for position in self.positions.values()],
+                "leverage": [[owner, symbol, value] for (owner, symbol), value in self.leverage.items()],
+                "nextFunding": dict(self._next_funding)}
+
+    def adopt(self, state: Mapping[str, Any]) -> None:
+        """Take in `to_dict()`'s state: positions hold their margins again (`InsufficientBalance`
+        if they no longer fit), settings and the funding schedule come back."""
+        for owner, symbol, value in state["leverage"]:
+            self.leverage[(owner, symbol)] = value
+        for record in state["positions"]:
+            position = FuturesPosition.from_dict(record)
+            self.positions[(position.owner, position.symbol)] = position
+            if position.margin > 0.0:
+                self.ledger.reserve(position.key, position.settle, position.margin)
+        self._next_funding.update(state["nextFunding"])
+
+    def apply_funding(self, record: Mapping[str, Any], market: Market) -> None:
+        """Apply a journaled funding payment (`fund`'s record) again (rebuilding from a journal)."""
+        position = self.positions[(record["owner"], market.symbol)]
+        margin = position.margin + record["amount"]
+        if not self.ledger.rebalance(market.settle or market.quote, record["amount"], None, {position.key: margin}):
+            raise ValueError(f"the journal's funding of {market.symbol} at {record['timestamp']} overdraws the account")
+        position.margin, position.funding = margin, position.funding + record["amount"]
+        self._next_funding[market.symbol] = record["timestamp"] + funding_interval_ms(market)
+
     # -- liquidation -------------------------------------------------------------------------
 
     def levels(self, symbol: str) -> tuple[float, float]:
@@ -203,7 +232,7 @@ class Futures:
         for position in self.open_positions(symbol):
             level = position.liquidation_price()
             if position.contracts > 0.0:
-                below = level if level > below else below
+                below = level if level > below and level > 0.0 else below
             elif level < above:
                 above = level
         return below, above

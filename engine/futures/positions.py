@@ -72,6 +72,25 @@ class FuturesPosition:
         added to the wallet balance, recomputed exactly (tests)."""
         return exact(self.realized_pnl) + exact(self.funding) - exact(self.fees) - exact(self.forfeited)
 
+    def to_dict(self) -> dict[str, Any]:
+        """Its state, JSON-able (`engine.journal` snapshots)."""
+        return {"owner": self.owner, "symbol": self.symbol, "settle": self.settle, "leverage": self.leverage,
+                "maintenanceMarginRate": self.mmr, "contracts": self.contracts, "entryPrice": self.entry_price,
+                "margin": self.margin, "realizedPnl": self.realized_pnl, "fees": self.fees, "funding": self.funding,
+                "forfeited": self.forfeited, "timestamp": self.timestamp}
+
+    @classmethod
+    def from_dict(cls, record: dict[str, Any]) -> FuturesPosition:
+        """From `to_dict()`."""
+        position = cls(record["owner"], record["symbol"], record["settle"], record["leverage"],
+                       record["maintenanceMarginRate"])
+        position.contracts, position.entry_price, position.margin = (record["contracts"], record["entryPrice"],
+                                                                     record["margin"])
+        position.realized_pnl, position.fees = record["realizedPnl"], record["fees"]
+        position.funding, position.forfeited, position.timestamp = (record["funding"], record["forfeited"],
+                                                                    record["timestamp"])
+        return position
+
     def to_ccxt(self, mark: float | None, timestamp: int | None, contract_size: float = 1.0) -> dict[str, Any]:
         """ccxt's position structure at `mark` (None: no price yet)."""
         from ccxt.base.exchange import Exchange

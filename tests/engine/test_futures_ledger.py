@@ -12,7 +12,10 @@ and after every step checks that
 - every position's size is the signed sum of its trades; a flat one holds no margin, an open
   one holds some and is not beyond its liquidation price at the last price (it would have
   been liquidated), whose level `levels()` reports;
-- a refused order changes nothing.
+- a refused order changes nothing;
+
+and at the end that a snapshot and the journal both rebuild the same account (balances,
+open orders, positions, liquidation levels).
 
 Tolerance: each fill, funding payment or deposit is one float update of the total, and the
 expected value is summed exactly (`math.fsum`) from terms that are themselves a product or
@@ -21,6 +24,7 @@ two, so the bound is `(updates + 4 * terms) * 2**-52 * M`, `M` the largest magni
 
 from __future__ import annotations
 
+import json
 import math
 from collections import defaultdict
 
@@ -30,7 +34,9 @@ from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
 from engine.errors import InsufficientBalance, InvalidOrder
+from engine.journal import replay, restore, snapshot
 from engine.markets import MarketCatalog
+from engine.matching import MatchingEngine
 from engine.sim_markets import perpetual_market
 from tests.engine.engine_support import Account
 
@@ -63,7 +69,7 @@ class MarginMachine(RuleBasedStateMachine):
 
     @rule(symbol=st.sampled_from(SYMBOLS), owner=st.sampled_from(OWNERS), leverage=st.sampled_from([1, 3, 10, 25, 50, 75]))
     def set_leverage(self, symbol: str, owner: str | None, leverage: int) -> None:
-        self.engine.futures.set_leverage(owner, self.engine.markets.market(symbol), leverage)
+        self.engine.set_leverage(owner, symbol, leverage)
 
     def _place(self, **order) -> None:
         before = self._observable()
@@ -199,10 +205,25 @@ class MarginMachine(RuleBasedStateMachine):
             assert (down >= below and up <= above) or down == math.inf
 
     def teardown(self) -> None:
-        if hasattr(self, "engine"):
-            liquidations = sum(1 for o in self.engine.orders.values() if o.client_order_id.startswith("liquidation-"))
-            event(f"liquidations: {min(liquidations, 3)}{'+' if liquidations >= 3 else ''}")
-            event(f"funding payments: {sum(1 for r in self.account.records if r['event'] == 'funding') > 0}")
+        if not hasattr(self, "engine"):
+            return
+        liquidations = sum(1 for o in self.engine.orders.values() if o.client_order_id.startswith("liquidation-"))
+        event(f"liquidations: {min(liquidations, 3)}{'+' if liquidations >= 3 else ''}")
+        event(f"funding payments: {sum(1 for r in self.account.records if r['event'] == 'funding') > 0}")
+        # a snapshot and the journal both rebuild the same account, positions and liquidation levels
+        state = json.loads(json.dumps(snapshot(self.engine)))
+        records = json.loads(json.dumps(self.account.records))
+        expected = self._rebuilt_view(self.engine)
+        for rebuilt in (restore(state, catalog(), self.account.clock), replay(records, catalog(), self.account.clock)):
+            for symbol, (timestamp, bid, ask, last) in self.engine.points().items():
+                rebuilt.set_point(symbol, timestamp, bid, ask, last)
+            assert self._rebuilt_view(rebuilt) == expected
+
+    @staticmethod
+    def _rebuilt_view(engine: MatchingEngine) -> tuple:
+        return (engine.balance(), [o.to_ccxt() for o in engine.open_orders()],
+                sorted((str(k), p.to_dict()) for k, p in engine.futures.positions.items()),
+                [engine.levels(symbol) for symbol in SYMBOLS])
 
 
 def pytest_approx(value: float) -> object:
