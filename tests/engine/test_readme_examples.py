@@ -20,7 +20,7 @@ def examples() -> list[str]:
 
 
 def test_running_a_backtest_and_writing_a_strategy_type_work_as_written(capsys: pytest.CaptureFixture[str]) -> None:
-    backtest, new_type = examples()
+    backtest, new_type = examples()[:2]
     namespace: dict[str, Any] = {}
     exec(compile(backtest, "README: backtest", "exec"), namespace)
     result = namespace["result"]
