@@ -110,7 +110,7 @@ class FuturesPosition:
             "lastUpdateTimestamp": self.timestamp, "hedged": False, "side": self.side, "contracts": size,
             "contractSize": contract_size, "entryPrice": entry, "markPrice": mark, "lastPrice": mark,
             "notional": notional, "leverage": self.leverage, "collateral": collateral,
-            "initialMargin": self.margin, "initialMarginPercentage": 1.0 / self.leverage,
+            "initialMargin": self.margin, "initialMarginPercentage": 1.0 / self.leverage, "positionMargin": self.margin,
             "maintenanceMargin": maintenance, "maintenanceMarginPercentage": self.mmr,
             "unrealizedPnl": upnl, "realizedPnl": self.realized_pnl, "liquidationPrice": liquidation,
             "marginMode": self.margin_mode, "marginRatio": (maintenance / collateral
