@@ -185,6 +185,9 @@ def run_backtest(candles: Candles, strategy_type: str, settings: Mapping[str, An
     if market is None:
         market = backtest_market(symbol, fractional=fractional,
                                  commission=DEFAULT_COMMISSION if commission is None else commission)
+    if strategy.perpetual and market.spot:
+        raise InvalidSettings({"symbol": f"{strategy.type} trades perpetuals: a BASE/QUOTE:QUOTE symbol, not "
+                                         f"{market.symbol!r}"})
     with paused_gc():
         simulation = Simulation(candles, strategy, market, cash=float(cash), commission=commission,
                                 fill_model=fill_model, fractional=fractional, finalize_trades=finalize_trades, mode=mode,

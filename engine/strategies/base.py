@@ -130,6 +130,8 @@ class Strategy:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     schema: ClassVar[SettingsSchema] = SettingsSchema(())
+    perpetual: ClassVar[bool] = False
+    """True for types that trade perpetuals only (short positions, leverage, reduce-only orders)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = self.schema.validate(settings)

@@ -19,7 +19,10 @@ __all__ = ["FirstCandleStrategy"]
 
 
 class FirstCandleStrategy(Strategy):
-    """Subclasses implement `start`; `stopped` set by them ends the bot for good."""
+    """Subclasses implement `start`; `stopped` set by them ends the bot for good. The futures
+    bots built on it trade perpetuals only."""
+
+    perpetual = True
 
     started = False
     stopped = False

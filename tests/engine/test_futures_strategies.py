@@ -49,6 +49,9 @@ def test_both_types_are_in_the_catalogue_with_haasonline_settings() -> None:
     with pytest.raises(InvalidSettings) as caught:
         validate_settings("futures_grid", {"lowerLimit": 110, "upperLimit": 90})
     assert set(caught.value.errors) == {"upperLimit"}
+    with pytest.raises(InvalidSettings) as caught:
+        run_backtest(candles((100, 100, 100, 100)), "futures_dca", {}, symbol="BTC/USDT")
+    assert caught.value.errors == {"symbol": "futures_dca trades perpetuals: a BASE/QUOTE:QUOTE symbol, not 'BTC/USDT'"}
 
 
 def test_a_neutral_grid_buys_low_sells_high_and_goes_short_above_its_start() -> None:
