@@ -239,7 +239,7 @@ def memory(bars: int, seed: int) -> None:
                             capture_output=True, text=True, check=True).stdout.split()
     imported, with_data, peak = map(float, output)
     print(f"\npeak resident memory, {bars:,} bars in a fresh process: {peak:.0f} MB = imports {imported:.0f} MB "
-          f"(ccxt, pandas, numpy) + candles {with_data - imported:.0f} MB + the run {peak - with_data:.0f} MB")
+          f"(pandas, numpy, the engine; not ccxt) + candles {with_data - imported:.0f} MB + the run {peak - with_data:.0f} MB")
 
 
 def profile(bars: int, seed: int) -> None:

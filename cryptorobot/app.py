@@ -23,6 +23,7 @@ from .supervisor import DEFAULT_BACKOFF, DEFAULT_DEADLINE, Supervised, Superviso
 if TYPE_CHECKING:
     from .openapi import ErrorCode
     from .ratelimit import CallLimits
+    from .static_sites import StaticSite
 
 __all__ = ["TASK_CRASHED", "App", "Route"]
 
@@ -93,6 +94,8 @@ class App:
         """Turns any failure into the error a client receives (`present_error`); None: `errors.convert`."""
         self.error_codes: dict[str, ErrorCode] = {}
         """The machine codes the presenter puts in `data.code`, for `/openapi.json` (`cryptorobot.openapi`)."""
+        self.static_sites: list[StaticSite] = []
+        """Folders of web pages served beside the API (`cryptorobot.static_sites`), added before serving."""
         self.is_setup = False
         self.on("disconnect", self.channel_registry.close)
         self.on("logout", self._leave_channels_on_logout)

@@ -12,6 +12,7 @@ from .app import App
 from .config import from_section
 from .cors import CorsPolicy
 from .files import private_umask
+from .static_sites import attach_static_sites
 from .transports.http_limits import HttpLimits, body_deadline, hide_server_version
 from .transports.inflight import InFlight
 from .transports.rest import RestTransport
@@ -81,6 +82,7 @@ def create_web_app(app: App) -> web.Application:
     from .openapi import attach_openapi
 
     attach_openapi(web_app, app)  # GET /openapi.json and /docs (setting `openapi = false`: off)
+    attach_static_sites(web_app, app)  # web pages the composition root registered (static_sites.py)
     RestTransport(app, cors=cors, max_body_size=max_body_size, trusted_proxies=trusted_proxies).attach(web_app)
     web_app[APP_KEY] = app
     web_app[SOCKETIO_KEY] = socket

@@ -21,7 +21,11 @@ other `data` keys are `details` (the code table for clients is `services/errors.
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
 `ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.BadRequest` (margin settings), `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
 `ccxt.ExchangeNotAvailable`, `ccxt.AuthenticationError`, `ccxt.ExchangeError`), so code
-written against ccxt catches the simulated exchange's errors unchanged.
+written against ccxt catches the simulated exchange's errors unchanged. The engine does not
+import ccxt for that (importing it takes about a second and 50 MB, which a backtest worker
+never needs): the classes get ccxt's bases when this module is imported after ccxt, or when
+the first engine error is made after ccxt was imported (`ccxt_bases()`): code that catches
+`ccxt.InvalidOrder` has imported ccxt, so the errors raised to it are ccxt's too.
 
 `from_ccxt_error(failure, exchange)` goes the other way: what a real exchange answered
 through ccxt, as one of these, with a message of our own. ccxt's messages are never
@@ -31,14 +35,13 @@ the API key) and the exchange's raw answer.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
-
-import ccxt
 
 __all__ = [
     "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
     "InvalidMarginSettings", "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound",
-    "ReduceOnlyRejected", "from_ccxt_error",
+    "ReduceOnlyRejected", "ccxt_bases", "from_ccxt_error",
 ]
 
 
@@ -48,20 +51,22 @@ class EngineError(Exception):
     code = "ENGINE_ERROR"
 
     def __init__(self, message: str, **details: Any) -> None:
+        if _CCXT_PENDING:
+            ccxt_bases()
         super().__init__(message)
         self.message = message
         self.details = details
 
 
-class InvalidSymbol(EngineError, ccxt.BadSymbol):
+class InvalidSymbol(EngineError):
     code = "INVALID_SYMBOL"
 
 
-class InvalidTimeframe(EngineError, ccxt.BadRequest):
+class InvalidTimeframe(EngineError):
     code = "INVALID_TIMEFRAME"
 
 
-class InvalidOrder(EngineError, ccxt.InvalidOrder):
+class InvalidOrder(EngineError):
     code = "INVALID_ORDER"
 
 
@@ -72,29 +77,29 @@ class ReduceOnlyRejected(InvalidOrder):
     code = "REDUCE_ONLY_REJECTED"
 
 
-class InvalidMarginSettings(EngineError, ccxt.BadRequest):
+class InvalidMarginSettings(EngineError):
     """A leverage outside the market's range, or a margin mode the simulated exchange does not model."""
 
     code = "INVALID_MARGIN_SETTINGS"
 
 
-class InsufficientBalance(EngineError, ccxt.InsufficientFunds):
+class InsufficientBalance(EngineError):
     code = "INSUFFICIENT_BALANCE"
 
 
-class OrderNotFound(EngineError, ccxt.OrderNotFound):
+class OrderNotFound(EngineError):
     code = "ORDER_NOT_FOUND"
 
 
-class ExchangeNotAvailable(EngineError, ccxt.ExchangeNotAvailable):
+class ExchangeNotAvailable(EngineError):
     code = "EXCHANGE_NOT_AVAILABLE"
 
 
-class CredentialsRefused(EngineError, ccxt.AuthenticationError):
+class CredentialsRefused(EngineError):
     code = "CREDENTIALS_REFUSED"
 
 
-class ExchangeRefused(EngineError, ccxt.ExchangeError):
+class ExchangeRefused(EngineError):
     code = "EXCHANGE_ERROR"
 
 
@@ -115,13 +120,42 @@ class InvalidSettings(EngineError):
         self.errors = dict(errors)
 
 
-_NOT_AVAILABLE: tuple[tuple[type[Exception], str], ...] = (
-    (ccxt.RateLimitExceeded, "is limiting the rate of requests"),
-    (ccxt.DDoSProtection, "is limiting the rate of requests"),
-    (ccxt.OnMaintenance, "is under maintenance"),
-    (ccxt.RequestTimeout, "did not answer in time"),
-    (ccxt.InvalidNonce, "refused the request's timestamp or nonce (is the server's clock right?)"),
-    (ccxt.NetworkError, "can not be reached"),
+_CCXT_CLASSES: dict[type[EngineError], str] = {
+    InvalidSymbol: "BadSymbol", InvalidTimeframe: "BadRequest", InvalidOrder: "InvalidOrder",
+    InvalidMarginSettings: "BadRequest",
+    InsufficientBalance: "InsufficientFunds", OrderNotFound: "OrderNotFound",
+    ExchangeNotAvailable: "ExchangeNotAvailable", CredentialsRefused: "AuthenticationError",
+    ExchangeRefused: "ExchangeError",
+}
+"""Each trading error's ccxt class (a name in `ccxt.base.errors`)."""
+_CCXT_PENDING = True
+
+
+def ccxt_bases() -> bool:
+    """Make each trading error a subclass of its ccxt class too, if ccxt is imported (without
+    importing it); True once done. Cheap to call again."""
+    global _CCXT_PENDING
+    if not _CCXT_PENDING:
+        return True
+    module = sys.modules.get("ccxt.base.errors")
+    bases: list[type] = [getattr(module, name, None) for name in _CCXT_CLASSES.values()]  # type: ignore[misc]
+    if not all(bases):
+        return False  # ccxt is not imported (or still being imported)
+    for error, base in zip(_CCXT_CLASSES, bases, strict=True):
+        error.__bases__ = (EngineError, base)
+    _CCXT_PENDING = False
+    return True
+
+
+ccxt_bases()
+
+_NOT_AVAILABLE: tuple[tuple[str, str], ...] = (
+    ("RateLimitExceeded", "is limiting the rate of requests"),
+    ("DDoSProtection", "is limiting the rate of requests"),
+    ("OnMaintenance", "is under maintenance"),
+    ("RequestTimeout", "did not answer in time"),
+    ("InvalidNonce", "refused the request's timestamp or nonce (is the server's clock right?)"),
+    ("NetworkError", "can not be reached"),
 )
 
 
@@ -139,6 +173,8 @@ def from_ccxt_error(failure: BaseException, exchange: str) -> EngineError:
     """
     if isinstance(failure, EngineError):
         return failure
+    import ccxt  # (here: the engine itself never needs ccxt loaded, see the module docstring)
+
     details: dict[str, Any] = {"exchange": exchange, "reason": type(failure).__name__}
     if isinstance(failure, ccxt.AuthenticationError):
         return CredentialsRefused(f"{exchange} refused the account's credentials", **details)
@@ -155,7 +191,7 @@ def from_ccxt_error(failure: BaseException, exchange: str) -> EngineError:
     if isinstance(failure, ccxt.ExchangeError):
         return ExchangeRefused(f"{exchange} refused the call", **details)
     for kind, what in _NOT_AVAILABLE:
-        if isinstance(failure, kind):
+        if isinstance(failure, getattr(ccxt, kind)):
             return ExchangeNotAvailable(f"{exchange} {what}", **details)
     if isinstance(failure, ccxt.BaseError) and not isinstance(failure, ccxt.OperationFailed):
         return ExchangeRefused(f"{exchange} refused the call", **details)

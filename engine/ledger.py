@@ -183,7 +183,13 @@ class Ledger:
                  kept: int = 0) -> bool:
         """A fill: pay `pay` of `pay_key` (from `order_id`'s reservation, released, plus the free
         amount beyond `kept`) and receive `get` of `get_key`. Returns False, changing nothing, if
-        it does not fit."""
+        it does not fit.
+
+        A payment within its own reservation is not checked again, and `total - pay` is rounded:
+        after several fills of orders that reserved a total exactly, the rounding could leave the
+        total an ulp below what the other open orders still reserve (and the last of them would
+        take it below zero). The total is then kept at their correctly rounded sum: at most an
+        ulp more than the exact difference, never a negative `free` or `total`."""
         reserved = self._reserved.get(pay_key)
         total = self._totals.get(pay_key, 0.0)
         if reserved is None:
@@ -191,10 +197,13 @@ class Ledger:
                 return False
         elif (order_id is None or pay > reserved.get(order_id)) and not reserved.room(total, pay, order_id, kept):
             return False  # (within its own reservation a payment always fits)
-        self._totals[pay_key] = total - pay
-        self._totals[get_key] = self._totals.get(get_key, 0.0) + get
+        left = total - pay
         if reserved is not None and order_id is not None:
             reserved.drop(order_id)
+            if left < reserved.total:  # see below
+                left = reserved.total
+        self._totals[pay_key] = left
+        self._totals[get_key] = self._totals.get(get_key, 0.0) + get
         return True
 
     def rebalance(self, key: Hashable, change: float, drop: str | None, holds: Mapping[str, float]) -> bool:

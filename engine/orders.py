@@ -21,14 +21,19 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from ccxt.base.exchange import Exchange
-
 from .markets import Market
 
-__all__ = ["NAN", "Order", "Trade"]
+__all__ = ["NAN", "Order", "Trade", "iso8601"]
 
 NAN = math.nan
-iso8601 = Exchange.iso8601
+
+
+def iso8601(timestamp: int | None) -> str | None:
+    """ccxt's `Exchange.iso8601` (`2017-08-17T12:42:48.000Z`; None for None). ccxt is imported
+    at the first call, by the ccxt-shaped edge: a backtest never makes these records."""
+    from ccxt.base.exchange import Exchange
+
+    return Exchange.iso8601(timestamp)
 
 
 def _num(value: float) -> float | None:

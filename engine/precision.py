@@ -25,15 +25,14 @@ from __future__ import annotations
 import math
 from decimal import Decimal
 
-from ccxt.base.decimal_to_precision import (
-    DECIMAL_PLACES,
-    NO_PADDING,
-    ROUND,
-    SIGNIFICANT_DIGITS,
-    TICK_SIZE,
-    TRUNCATE,
-    decimal_to_precision,
-)
+# ccxt's constants (`ccxt.base.decimal_to_precision`; a test checks they are equal), here so
+# that the engine does not import ccxt: only the rare numbers off the fast path need it.
+TRUNCATE = 0
+ROUND = 1
+DECIMAL_PLACES = 2
+SIGNIFICANT_DIGITS = 3
+TICK_SIZE = 4
+NO_PADDING = 5
 
 __all__ = ["DECIMAL_PLACES", "ROUND", "SIGNIFICANT_DIGITS", "TICK_SIZE", "TRUNCATE", "Precision"]
 
@@ -111,6 +110,8 @@ class Precision:
         return self._ccxt(x, ROUND)
 
     def _ccxt(self, x: float, rounding: int) -> float:
+        from ccxt.base.decimal_to_precision import decimal_to_precision
+
         return float(decimal_to_precision(x, rounding, self.value, self.mode, NO_PADDING))
 
     def __repr__(self) -> str:

@@ -37,8 +37,6 @@ import inspect
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from ccxt.base.exchange import Exchange
-
 from .candles import Candles
 from .clock import Clock, SystemClock
 from .errors import ExchangeNotAvailable, InvalidOrder, OrderNotFound
@@ -46,7 +44,7 @@ from .futures import FuturesPosition
 from .futures.account import maintenance_rate
 from .markets import Market, MarketCatalog
 from .matching import Journal, MatchingEngine
-from .orders import Order
+from .orders import Order, iso8601
 from .precision import TICK_SIZE
 from .sim_markets import sim_catalog
 
@@ -55,7 +53,6 @@ __all__ = ["CandleSource", "SimExchange"]
 CandleSource = Callable[[str, str, int | None, int | None], Candles | Awaitable[Candles]]
 """`source(symbol, timeframe, since, limit)` -> `Candles` (or an awaitable of them)."""
 
-iso8601 = Exchange.iso8601
 
 _PLAIN = frozenset({"clientOrderId", "owner"})
 _DIRECTIONS = {"above": True, "up": True, "ascending": True, "below": False, "down": False, "descending": False}

@@ -8,7 +8,8 @@ Validation, timestamps and hidden fields are the framework's schemas
 from cryptorobot.auth import authenticate
 from cryptorobot.ratelimit import limit_by
 
+from .admin import admins_only
 from .owner import restrict_to_owner
 from .scopes import deny_api_keys
 
-__all__ = ["authenticate", "deny_api_keys", "limit_by", "restrict_to_owner"]
+__all__ = ["admins_only", "authenticate", "deny_api_keys", "limit_by", "restrict_to_owner"]

@@ -62,8 +62,12 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
                                                    "answers, maintenance, rate limits (`reason` says which). Try again later."),
     "EXCHANGE_ERROR": (errors.BadGateway, "The exchange refused the call for a reason of its own (`reason`: ccxt's "
                                           "error class)."),
+    "TRADER_RUNNING": (errors.Conflict, "A running trader (`traderId`/`traderIds`) stands in the way: stop it before "
+                                        "removing it, its strategy or its account, or changing its symbol."),
+    "TRADER_FOLLOWS": (errors.Conflict, "A clone that follows its master's settings (`masterBotId`) can not be edited "
+                                        "itself: change the master's."),
     "LIMIT_REACHED": (errors.BadRequest, "A per-user or per-socket limit is reached (`limit`): markets in a "
-                                         "watchlist, ticker subscriptions of a socket."),
+                                         "watchlist, ticker subscriptions of a socket, running traders."),
     # -- generic: any call may answer them -------------------------------------------------
     "BAD_REQUEST": (errors.BadRequest, "A request that can not be taken as sent: malformed JSON or query string, "
                                        "data of the wrong shape, a query beyond the `[query]` limits (`limit`, `max`)."),

@@ -63,6 +63,19 @@ async def test_method_events_are_pushed_with_one_payload(app, connect) -> None:
     ]
 
 
+@pytest.mark.parametrize("size", [10, 125, 200, 65_600], ids=["tiny", "one-byte-length", "two-byte-length", "eight-byte-length"])
+async def test_events_of_every_frame_size_arrive_whole_and_in_order(app, connect, size) -> None:
+    """Each room event is one websocket frame written to every socket; its length field
+    takes 1, 2 or 8 bytes by size (RFC 6455), and UTF-8 text counts in bytes."""
+    everyone(app)
+    first, second = await connect("everyone"), await connect("everyone")
+    text = "é" * (size // 2) + "x" * (size % 2)
+    created = [await first.call("create", "messages", {"text": text, "n": n}, {}) for n in range(3)]
+    expected = [("messages created", (record,)) for _, record in created]
+    assert await first.events(3) == expected
+    assert await second.events(3) == expected
+
+
 async def test_find_get_and_custom_methods_emit_nothing(app, connect, settled) -> None:
     class Greeter:
         async def find(self, params):

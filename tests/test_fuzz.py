@@ -218,8 +218,15 @@ def test_fuzz_the_platform_with_a_signed_up_user(platform_server: LiveServer, ca
     # find/get/create+balance+check/patch/remove, exchanges/{id}/balance and /check find,
     # exchanges/catalogue find/get, exchanges/markets find,
     # exchanges/ticker find/get and one POST for its custom methods; exchanges/watchlist
-    # find/get/create/remove; exchanges/replays find/get
-    assert count == 33
+    # find/get/create/remove; exchanges/replays find/get; strategies find/get/create/patch/remove,
+    # strategies/types find/get; traders find/get/create (its custom methods share that POST)/patch/
+    # remove, traders/{traderId}/start and /stop create, /orders, /logs and /positions find;
+    # traders/pods/events find/get; trades find/get; risk/emergency-stop create;
+    # strategies/grid-preview create; messages find/get/patch/remove,
+    # messages/preferences find/create; events find/get/create; models find/get/create/remove,
+    # models/signals find/get, models/subscriptions find/get/create/patch/remove; status find;
+    # market/fear-greed, market/stats find; market/news find/get; market/series find/get/create
+    assert count == 84
     assert {200, 201, 400, 404} <= set(statuses)
     # The token stayed good: the cases got past authentication, not only 401s.
     response = requests.get(f"{platform_server.url}/users", headers=member.headers, timeout=10)

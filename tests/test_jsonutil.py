@@ -23,7 +23,7 @@ DUMPS_CASES = [
         id="integers-stay-integers",
     ),
     pytest.param("Bad Request", '"Bad Request"', id="bare-string"),
-    pytest.param({"s": "café ✓"}, '{"s":"caf\\u00e9 \\u2713"}', id="non-ascii-escaped"),
+    pytest.param({"s": "café ✓"}, '{"s":"café ✓"}', id="non-ascii-as-utf8"),
     pytest.param({"s": "\ud800"}, '{"s":"\\ud800"}', id="lone-surrogate-escaped"),
     # Datetimes like Date.toJSON(): UTC, milliseconds (truncated), Z.
     pytest.param(
@@ -107,6 +107,10 @@ def test_dumps_ignores_socketio_kwargs() -> None:
         pytest.param('{"a":[1,2.5,"x",null,true]}', {"a": [1, 2.5, "x", None, True]}, id="plain"),
         pytest.param(b'{"a":1}', {"a": 1}, id="bytes"),
         pytest.param('"\\u00e9"', "é", id="escapes"),
+        pytest.param('"\\ud800"', "\ud800", id="lone-surrogate"),
+        pytest.param('[18446744073709551616,-9223372036854775809,12345678901234567890123]',
+                     [2**64, -(2**63) - 1, 12345678901234567890123], id="integers-beyond-64-bits-stay-integers"),
+        pytest.param(b'{"a":18446744073709551615}', {"a": 2**64 - 1}, id="bytes-long-integer"),
     ],
 )
 def test_loads(text: str | bytes, expected: object) -> None:

@@ -12,8 +12,8 @@ import cryptorobot.schemas
 
 def test_top_level() -> None:
     assert sorted(cryptorobot.__all__) == sorted([
-        "App", "Channel", "Clock", "Connection", "HookContext", "ManualClock", "NOT_SET", "ServiceProxy", "Supervised",
-        "Supervisor", "SystemClock", "TaskCrash", "TaskStatus", "create_web_app", "errors", "serve", "__version__"])
+        "App", "Channel", "Clock", "Connection", "HookContext", "ManualClock", "NOT_SET", "ServiceProxy", "StaticSite",
+        "Supervised", "Supervisor", "SystemClock", "TaskCrash", "TaskStatus", "create_web_app", "errors", "serve", "__version__"])
     for name in cryptorobot.__all__:
         assert getattr(cryptorobot, name) is not None
 

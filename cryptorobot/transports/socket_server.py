@@ -16,7 +16,9 @@ rather than leaving it waiting:
 * **slow consumers**: a socket with `max_queued_packets` packets waiting to go out is
   dropped (the app sees its `disconnect`), and a websocket that does not take one frame
   within `send_timeout` seconds has its TCP connection aborted. Without these a client
-  that never reads would make its queue grow without bound.
+  that never reads would make its queue grow without bound. (Frames written straight to a
+  websocket, `websocket_driver.py`, are written only while its TCP buffer is small; past
+  that, packets queue and these bounds apply.)
 
 Each refusal is logged as one line, once per connection for the flood-prone ones, and
 answered as `present_error` shows it (the app's `App.present_error`). The server's `json`
@@ -24,25 +26,25 @@ codec is its own packet class's (python-socketio sets it on the class all server
 
 These rules hook into python-socketio and python-engineio below their public API (the
 packet class, `_handle_eio_message`, `_handle_event`, `_handle_event_internal`, the
-aiohttp websocket driver); `pyproject.toml` pins the major versions they were written for,
+websocket session of `websocket_driver.py`); `pyproject.toml` pins the major versions they were written for,
 and `tests/transports/test_socket_limits.py` fails if an upgrade changes them.
 """
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import logging
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import engineio
 import socketio
-from engineio.async_drivers import aiohttp as engineio_aiohttp
 from socketio import packet as sio_packet
 
 from ..errors import BadRequest, FeathersError, PayloadTooLarge, TooManyCallsInFlight, convert
+from .websocket_driver import LeanWebSocket, message_frame, wire_of
 
 __all__ = ["GuardedSocketServer", "SocketLimits", "UnreadablePacket"]
 
@@ -83,6 +85,9 @@ class _CheckedPacket(sio_packet.Packet):
     message or failing on bad JSON; the header is read either way."""
 
     max_size: ClassVar[int] = SocketLimits.max_message_size
+    uses_binary_events = False
+    """Outgoing data is JSON only (`jsonutil` refuses bytes, as the Feathers clients expect
+    no binary), so python-socketio's recursive search of every payload for bytes is skipped."""
 
     def decode(self, encoded_packet: Any) -> int:
         if isinstance(encoded_packet, str) and len(encoded_packet) > self.max_size:
@@ -96,37 +101,32 @@ class _CheckedPacket(sio_packet.Packet):
             raise UnreadablePacket(self, BadRequest(f"Unreadable socket message: {problem}")) from None
 
 
-class _TimedWebSocket(engineio_aiohttp.WebSocket):
-    """Engine.IO's aiohttp websocket whose sends give up after the server's `send_timeout`,
-    aborting the TCP connection: a peer that stopped reading is cut off."""
-
-    async def send(self, message: Any) -> None:
-        try:
-            async with asyncio.timeout(self.server.send_timeout):
-                await super().send(message)
-        except TimeoutError:
-            log.warning("a websocket took no data for %s s: connection aborted", self.server.send_timeout)
-            transport = self.environ["aiohttp.request"].transport
-            if transport is not None:
-                transport.abort()
-            raise
-
-
 class _BoundedEngineServer(engineio.AsyncServer):
-    """python-engineio's server with a bounded outgoing queue per socket."""
+    """python-engineio's server with a bounded outgoing queue per socket, serving websockets
+    with `LeanWebSocket` (frames written straight to the connection when nothing is queued)."""
 
     def __init__(self, *, limits: SocketLimits, **options: Any) -> None:
         super().__init__(**options)
         self.max_queued_packets = limits.max_queued_packets
         self.send_timeout = limits.send_timeout
-        self._async: dict[str, Any] = {**self._async, "websocket": _TimedWebSocket}
+        self._async: dict[str, Any] = {**self._async, "websocket": LeanWebSocket}
 
     async def send_packet(self, sid: str, pkt: Any) -> None:
         socket = self.sockets.get(sid)
-        if socket is not None and not socket.closed and self.backed_up(socket):
-            await self.drop_slow_consumer(sid, socket)
-            return
+        if socket is not None and not socket.closed:
+            if self.backed_up(socket):
+                await self.drop_slow_consumer(sid, socket)
+                return
+            if pkt.packet_type == engineio.packet.MESSAGE and isinstance(pkt.data, str) and self.fresh(socket):
+                wire = wire_of(socket)
+                if wire is not None and wire.write_now(message_frame(pkt.data)):
+                    return
         await super().send_packet(sid, pkt)
+
+    def fresh(self, socket: Any, now: float | None = None) -> bool:
+        """Whether `socket`'s client answered its last ping in time (else Engine.IO's own send
+        closes it, and only that send should be used)."""
+        return not socket.last_ping or socket.last_ping >= (now or time.time()) - self.ping_timeout
 
     def backed_up(self, socket: Any) -> bool:
         """Whether `socket` has `max_queued_packets` waiting to go out: a slow consumer.

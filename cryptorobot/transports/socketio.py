@@ -34,6 +34,7 @@ from ..service import argument_names
 from .client_address import client_address
 from .inflight import InFlight
 from .socket_server import GuardedSocketServer, SocketLimits
+from .websocket_driver import message_frame, wire_of
 
 if TYPE_CHECKING:
     from ..app import App
@@ -277,26 +278,31 @@ class SocketIOTransport:
     async def _fan_out(self, event_name: str, payload: Any, targets: list[Any], skip: list[Any] | None) -> None:
         """Send one event to this process's sockets in `targets` (rooms or sids), as
         python-socketio's local emit does, minus its cost per recipient: the packet is
-        encoded once, then put straight into each socket's send queue, where python-socketio
-        starts a task per recipient to do the same. A socket whose client stopped answering
-        pings goes through engine.io's own send, which closes it; a slow consumer (its queue
-        full, see `socket_server.py`) is dropped as any send would drop it."""
+        encoded once into one websocket frame, whose bytes are written straight to each
+        websocket that has nothing queued (`websocket_driver.py`); the packet is queued for
+        the others (long polling, a busy connection), where python-socketio starts a task per
+        recipient to do the same. A socket whose client stopped answering pings goes through
+        engine.io's own send, which closes it; a slow consumer (its queue full, see
+        `socket_server.py`) is dropped as any send would drop it."""
         encoded = self.sio.packet_class(socketio_packet.EVENT, namespace=NAMESPACE, data=[event_name, payload]).encode()
         message = engineio_packet.Packet(engineio_packet.MESSAGE, encoded)
+        frame = message_frame(encoded)
         engine = self.sio.eio
         sockets, skipped = engine.sockets, set(skip or ())
-        deadline = time.time() - engine.ping_timeout
+        now = time.time()
         stale, slow = [], []
         for sid, eio_sid in self.sio.manager.get_participants(NAMESPACE, targets):
             socket = sockets.get(eio_sid)
             if socket is None or socket.closed or sid in skipped:
                 continue
-            if socket.last_ping and socket.last_ping < deadline:
+            if not engine.fresh(socket, now):
                 stale.append(socket.send(message))
             elif engine.backed_up(socket):
                 slow.append((eio_sid, socket))
             else:
-                socket.queue.put_nowait(message)
+                wire = wire_of(socket)
+                if wire is None or not wire.write_now(frame):
+                    socket.queue.put_nowait(message)
         for eio_sid, socket in slow:
             await engine.drop_slow_consumer(eio_sid, socket)
         for send in stale:

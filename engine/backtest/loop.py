@@ -11,8 +11,10 @@ of three things:
   a bar that reaches a level: fills happen at the engine's rules; when the strategy
   handles fills, the bar is played point by point and `on_fill` runs after each point
   that filled, so what it places can fill later in the same bar;
-- at a wake bar, or a bar that reached a level (the wake rule of `StrategyRunner`): play
-  the bar, then call `on_candle` at its close and carry out the intents.
+- at a wake bar, or a bar that reached a level (the wake rule of `StrategyRunner`; a
+  `wakes_only` type only at wake bars): play the bar, then call `on_candle` at its close
+  and carry out the intents. A wake bar that reaches no level (nothing open) is played as
+  its close alone: nothing can fill in it, and the engine needs the last price only.
 
 Market time: the clock is at the bar's open while the bar plays (fills carry the bar's
 open timestamp, so a fill's bar is the bar it happened in, as backtesting.py's entry and
@@ -200,6 +202,7 @@ class Simulation:
         bar = Bar(candles, self.indicators, 0)
         n, w, count, i = len(candles), 0, len(wake_bars), 0
         on_close, point_by_point, execute, after = self.fill_model == "close", self.handles_fills, self.execute, self._after
+        wakes_only = strategy.wakes_only
         events, next_check = 0, CHECK_EVERY
         while i < n:
             wake = wake_bars[w] if w < count else n
@@ -215,20 +218,24 @@ class Simulation:
                 break
             stamp = stamp_at(j)
             clock.now = stamp
-            if point_by_point and touch == j:
+            if touch > j:  # a wake bar with nothing open: the engine only learns its close
+                close = close_at(j)
+                play_bar(symbol, stamp, close, close, close, close)
+            elif point_by_point:
                 self._play(j, stamp)
             elif play_bar(symbol, stamp, open_at(j), high_at(j), low_at(j), close_at(j)) or self.swap:
                 after(j)
             if j == wake:
                 w += 1
-            clock.now = decided_at(j)
-            bar.index = j
-            intents = strategy.on_candle(context, bar)
-            if intents:
-                execute(resolve(intents, context))
-                after(j)
-                if on_close:
-                    self._fill_on_close(j, stamp)
+            if j == wake or not wakes_only:
+                clock.now = decided_at(j)
+                bar.index = j
+                intents = strategy.on_candle(context, bar)
+                if intents:
+                    execute(resolve(intents, context))
+                    after(j)
+                    if on_close:
+                        self._fill_on_close(j, stamp)
             events += 1
             if events >= next_check:
                 self._check(j)
@@ -284,9 +291,10 @@ class Simulation:
             self._record(j)  # (funding moves the balance without a fill)
         while len(trades) != self._seen:
             self._record(j)
-            new, self._seen = trades[self._seen:], len(trades)
             if not self.handles_fills:
+                self._seen = len(trades)
                 return
+            new, self._seen = trades[self._seen:], len(trades)
             for trade in new:
                 if trade.owner == OWNER:
                     fill = self.context.fill(trade)

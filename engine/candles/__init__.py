@@ -12,17 +12,22 @@
   candles of a live stream.
 """
 
+from importlib import import_module
+from typing import TYPE_CHECKING, Any
+
 from .builder import CandleBuilder, OhlcvCloser
 from .cleaning import CleanReport, clean_candles
-from .download import DownloadProgress, DownloadReport, download_candles
-from .files import ImportReport, read_candle_file
 from .gaps import Gap, find_gaps
-from .mongo_store import MongoCandleStore
 from .resample import can_resample, resample
 from .series import Candle, Candles
 from .sqlite_store import SqliteCandleStore
 from .store import CandleStore, Page, SeriesInfo, SeriesKey, WriteReport
 from .timeframes import Timeframe, timeframe
+
+if TYPE_CHECKING:
+    from .download import DownloadProgress, DownloadReport, download_candles
+    from .files import ImportReport, read_candle_file
+    from .mongo_store import MongoCandleStore
 
 __all__ = [
     "Candle", "CandleBuilder", "CandleStore", "Candles", "CleanReport", "DownloadProgress", "DownloadReport", "Gap",
@@ -30,3 +35,17 @@ __all__ = [
     "Timeframe", "WriteReport", "can_resample", "clean_candles", "download_candles", "find_gaps", "read_candle_file",
     "resample", "timeframe",
 ]
+
+_LAZY = {"DownloadProgress": "download", "DownloadReport": "download", "download_candles": "download",
+         "ImportReport": "files", "read_candle_file": "files", "MongoCandleStore": "mongo_store"}
+"""Exports whose modules import big libraries (ccxt, pandas, pymongo): imported at first use,
+so that a backtest worker, which needs `Candles` only, starts without them."""
+
+
+def __getattr__(name: str) -> Any:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value

@@ -21,7 +21,6 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from ccxt.base.exchange import Exchange
 
 from ..errors import InvalidTimeframe
 
@@ -33,6 +32,8 @@ MONDAY_MS = 4 * DAY_MS
 """1970-01-05T00:00:00Z, the first Monday after the epoch: where weeks are counted from."""
 
 _SYNTAX = re.compile(r"([1-9][0-9]{0,5})([smhdwMy])\Z")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3_600, "d": 86_400, "w": 7 * 86_400, "M": 30 * 86_400, "y": 365 * 86_400}
+"""ccxt's `Exchange.parse_timeframe` scale of each unit (a test compares), without importing ccxt."""
 
 
 @dataclass(frozen=True)
@@ -107,4 +108,4 @@ def timeframe(text: str) -> Timeframe:
         raise InvalidTimeframe(f"Invalid timeframe {text!r}: expected a ccxt timeframe such as 1m, 5m, 1h, 1d, 1w, 1M",
                                timeframe=text if isinstance(text, str) else repr(text))
     amount, unit = int(match.group(1)), match.group(2)
-    return Timeframe(text, amount, unit, int(Exchange.parse_timeframe(text)) * 1000)
+    return Timeframe(text, amount, unit, amount * _UNIT_SECONDS[unit] * 1000)

@@ -14,12 +14,16 @@
 * `StrategyRunner` (`runner`): how a pod drives a strategy candle by candle, with
   `order_levels`/`touches` for the wake rule.
 
-Shipped types: `momentum`, `sma_cross`, `rsi`, and on perpetuals `futures_grid` and
-`futures_dca` (`engine.strategies.types`).
+* grids (`grid`): HaasOnline's spot grid settings (`GRID_SCHEMA`), `grid_levels`, `plan_grid`
+  (`GridPlan`, `GridOrder`) and `preview_grid`, the orders a grid places at a price.
+
+Shipped types: `momentum`, `sma_cross`, `rsi`, `spot_grid`, `spot_dollar_cost_averaging`,
+and on perpetuals `futures_grid` and `futures_dca` (`engine.strategies.types`).
 """
 
 from .base import Bar, Strategy, warmup_bars
 from .context import SEVERITIES, Context, EngineContext, Fill, LogLine, OpenOrder
+from .grid import GRID_SCHEMA, GridOrder, GridPlan, grid_levels, plan_grid, preview_grid
 from .intents import (
     ALL,
     Cancel,
@@ -51,9 +55,10 @@ from .signals import ORDER_SETTINGS, SignalStrategy, signal_schema
 load_types()
 
 __all__ = [
-    "ALL", "ORDER_SETTINGS", "SEVERITIES", "Bar", "Cancel", "CancelRequest", "Context", "EngineContext", "Fill",
-    "Intent", "Intents", "LogLine", "OpenOrder", "OrderRequest", "Place", "Request", "Setting", "SettingsSchema",
-    "SignalStrategy", "Strategy", "StrategyRunner", "buy", "cancel", "catalogue", "create_strategy", "load_types",
-    "order_levels", "register", "resolve", "sell", "signal_schema", "strategy_type", "strategy_types", "touches",
+    "ALL", "GRID_SCHEMA", "ORDER_SETTINGS", "SEVERITIES", "Bar", "Cancel", "CancelRequest", "Context",
+    "EngineContext", "Fill", "GridOrder", "GridPlan", "Intent", "Intents", "LogLine", "OpenOrder", "OrderRequest",
+    "Place", "Request", "Setting", "SettingsSchema", "SignalStrategy", "Strategy", "StrategyRunner", "buy",
+    "cancel", "catalogue", "create_strategy", "grid_levels", "load_types", "order_levels", "plan_grid",
+    "preview_grid", "register", "resolve", "sell", "signal_schema", "strategy_type", "strategy_types", "touches",
     "unregister", "validate_settings", "warmup_bars",
 ]

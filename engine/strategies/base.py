@@ -19,7 +19,7 @@ made with settings (validated, defaults filled in) and then driven by events:
   start condition).
 - `on_candle(ctx, bar)`: a closed candle; called where `wakes` is true, and also where the
   candle reached a level of the strategy's open orders (a fill, a trigger: see
-  `StrategyRunner`). `bar` is the candle with the indicator values at it (`bar["fast"]`,
+  `StrategyRunner`) unless the type says `wakes_only`. `bar` is the candle with the indicator values at it (`bar["fast"]`,
   `bar.ago("fast", 1)`).
 - `on_fill(ctx, fill)`: each fill of the strategy's own orders, as it happens (in a
   backtest, at the price point that filled it, before the rest of the bar is played).
@@ -130,6 +130,10 @@ class Strategy:
     name: ClassVar[str] = ""
     description: ClassVar[str] = ""
     schema: ClassVar[SettingsSchema] = SettingsSchema(())
+    wakes_only: ClassVar[bool] = False
+    """True when `on_candle` looks at nothing but what `wakes` marks (it returns no intent at
+    a bar `wakes` leaves out, even when the bar reached one of its orders): the loops then
+    skip the call at such bars (`StrategyRunner`, the backtest loop)."""
     perpetual: ClassVar[bool] = False
     """True for types that trade perpetuals only (short positions, leverage, reduce-only orders)."""
 

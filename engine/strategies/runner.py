@@ -20,7 +20,7 @@ candle's requests were carried out.
 The wake rule (the same in the backtest loop): `on_candle` is called at a closed candle
 when the strategy's `wakes` array is true at it, or when the candle reached a level of
 the strategy's open orders as they were at the previous close (`touched`; a market order
-waiting for its price point always counts). `wakes` is computed over the candles given,
+waiting for its price point always counts) and the type is not `wakes_only`. `wakes` is computed over the candles given,
 so a window of `window` candles gives the full series' value at the last one.
 """
 
@@ -54,9 +54,10 @@ class StrategyRunner:
         last. Returns the requests of `on_candle`, or none when the wake rule leaves it out."""
         indicators = self.strategy.indicators(candles)
         last = len(candles) - 1
-        if last < 0 or not (touched or self.strategy.wakes(candles, indicators)[last]):
+        strategy = self.strategy
+        if last < 0 or not ((touched and not strategy.wakes_only) or strategy.wakes(candles, indicators)[last]):
             return []
-        return resolve(self.strategy.on_candle(self.context, Bar(candles, indicators, last)), self.context)
+        return resolve(strategy.on_candle(self.context, Bar(candles, indicators, last)), self.context)
 
     def fill(self, fill: Fill) -> list[Request]:
         """One of the strategy's orders filled: the requests of `on_fill`."""

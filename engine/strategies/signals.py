@@ -54,6 +54,8 @@ def signal_schema(*settings: Setting, check: Check | None = None) -> SettingsSch
 class SignalStrategy(Strategy):
     """Long only, in or out on `signals` (see the module docstring)."""
 
+    wakes_only = True  # on_candle reads the enter/exit arrays only, which are its wakes
+
     def signals(self, candles: Candles) -> tuple[dict[str, np.ndarray], np.ndarray, np.ndarray]:
         """`(indicators, enter, exit)`: float arrays by name, and two bool arrays (n,)."""
         raise NotImplementedError

@@ -132,11 +132,12 @@ class PaperBooks:
     # -- prices and market time --------------------------------------------------------------
 
     def on_price(self, exchange_id: str, symbol: str, timestamp: int, bid: float | None, ask: float | None,
-                 last: float | None) -> int:
-        """A price point of `exchange_id`'s `symbol` (market time `timestamp`, ms) for every
-        loaded paper account on that exchange; returns the number of fills. `InvalidSymbol`
-        when the exchange lists no such symbol, `ValueError` for prices that are not positive."""
-        return sum(book.on_price(symbol, timestamp, bid, ask, last)
+                 last: float | None, continuous: bool = False) -> int:
+        """A price point of `exchange_id`'s `symbol` (market time `timestamp`, ms; `continuous`
+        as `PricePoint`'s) for every loaded paper account on that exchange; returns the number
+        of fills. `InvalidSymbol` when the exchange lists no such symbol, `ValueError` for
+        prices that are not positive."""
+        return sum(book.on_price(symbol, timestamp, bid, ask, last, continuous)
                    for book in list(self.books.values()) if book.id == exchange_id)
 
     def watched(self) -> set[tuple[str, str]]:

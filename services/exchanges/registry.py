@@ -204,9 +204,9 @@ class ExchangeAccounts:
         return key
 
     def on_price(self, exchange_id: str, symbol: str, timestamp: int, bid: float | None, ask: float | None,
-                 last: float | None) -> int:
+                 last: float | None, continuous: bool = False) -> int:
         """A feed's price point for every loaded paper account on `exchange_id` (`PaperBooks.on_price`)."""
-        return self.paper.on_price(exchange_id, symbol, timestamp, bid, ask, last)
+        return self.paper.on_price(exchange_id, symbol, timestamp, bid, ask, last, continuous)
 
     async def close(self) -> None:
         """Shutdown: write the paper journals, close every ccxt client and the storage."""

@@ -185,6 +185,8 @@ class MarketDataHub:
         self._feeds: dict[MarketKey, _Feed] = {}
         self._saved: dict[str, ReplayPosition] = {}
         self._saver: Supervised | None = None
+        self.started = asyncio.Event()
+        """Set once `start` has run (the stored replays are known and started)."""
 
     # -- life cycle ---------------------------------------------------------------------------
 
@@ -202,6 +204,7 @@ class MarketDataHub:
                 feed = self._feed(MarketKey(SIM, series.symbol))
                 feed.pinned = True
                 self._start(feed)
+        self.started.set()
 
     async def close(self) -> None:
         """Stop every feed, save the replay positions, close the exchange clients."""

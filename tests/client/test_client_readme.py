@@ -91,7 +91,7 @@ async def test_the_examples_run_as_written(server) -> None:
         "[trade_executed] Bought 0.1 BTC @ 42400",
         "Bot Momentum bot is now running",
         "buy 0.1 BTC/USDT @ 42400",
-        "Signal: long BTC/USDT - confidence: 0.87",
+        "Signal: buy BTC/USDT - confidence: 0.87",
         "'_id': 'strat-456', 'name': 'Updated Name'",
         "New API key: my bot",
         "1 ['my bot']",
@@ -118,4 +118,6 @@ async def make_the_events(helper: Client) -> None:
     trader = await helper.service("traders").create({"name": "Momentum bot", "status": "stopped"})
     await helper.service("traders").patch(trader["_id"], {"status": "running"})
     await helper.service("trades").create({"side": "buy", "amount": 0.1, "symbol": "BTC/USDT", "price": 42400})
-    await helper.service("models/signals").create({"type": "long", "pair": "BTC/USDT", "confidence": 0.87})
+    # models/signals is the platform's: a stand-in model's signal for this user (readme_app.SignalMaker).
+    await helper.service("readme/signals").create({"modelId": "m1", "model": "readme", "exchange": "sim",
+                                                   "pair": "BTC/USDT", "type": "buy", "confidence": 0.87})

@@ -131,3 +131,39 @@ def test_many_open_orders_cost_no_more_per_reservation() -> None:
         ledger.reserve(str(i), "USDT", 0.1 + i)
     assert ledger.used("USDT") == math.fsum(0.1 + i for i in range(20_000))
     assert ledger.transfer("7", "USDT", 7.1, "BTC", 1.0) and ledger.reserved("7", "USDT") == 0.0
+
+
+def test_fills_within_their_reservations_never_round_the_total_below_what_is_still_reserved() -> None:
+    # Found by the grid's property test: five sells of 0.22246997 reserve a total of five buys
+    # exactly, but each payment rounds `total - pay`, and the last one used to leave -5.6e-17.
+    amount, count = 0.22246997, 5
+    ledger = Ledger()
+    for _ in range(count):
+        ledger.credit("BTC", amount)
+    for k in range(count):
+        ledger.reserve(str(k), "BTC", amount)
+    for k in range(count):
+        assert ledger.transfer(str(k), "BTC", amount, "USDT", 1.0)
+        free, used, total = ledger.balances()["BTC"]
+        assert free >= 0.0 and total >= used >= 0.0
+    assert ledger.total("BTC") >= 0.0 and ledger.used("BTC") == 0.0
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.floats(1e-8, 10.0), min_size=1, max_size=12), st.randoms(use_true_random=False))
+def test_paying_every_reservation_in_any_order_leaves_nothing_negative(amounts: list[float], order: object) -> None:
+    ledger = Ledger()
+    for amount in amounts:
+        ledger.credit("BTC", amount)
+    paying = []
+    for k, amount in enumerate(amounts):
+        try:
+            ledger.reserve(str(k), "BTC", amount)
+        except InsufficientBalance:  # the credits' rounded sum can be an ulp short of the last one
+            continue
+        paying.append((k, amount))
+    order.shuffle(paying)  # type: ignore[attr-defined]
+    for k, amount in paying:
+        assert ledger.transfer(str(k), "BTC", amount, "USDT", 1.0)
+        free, used, total = ledger.balances()["BTC"]
+        assert free >= 0.0 and total >= used >= 0.0

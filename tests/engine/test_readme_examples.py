@@ -15,12 +15,12 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 
 def examples() -> list[str]:
     text = README.read_text()
-    section = text[text.index("## Strategies and backtests"):text.index("## Configuration")]
+    section = text[text.index("## Strategies and backtests"):].split("\n## ", 1)[0]
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 
 def test_running_a_backtest_and_writing_a_strategy_type_work_as_written(capsys: pytest.CaptureFixture[str]) -> None:
-    backtest, new_type = examples()[:2]
+    backtest, new_type, *_ = examples()
     namespace: dict[str, Any] = {}
     exec(compile(backtest, "README: backtest", "exec"), namespace)
     result = namespace["result"]

@@ -14,7 +14,8 @@ README = Path(__file__).resolve().parents[2] / "README.md"
 def examples() -> list[str]:
     text = README.read_text()
     start = text.index("### Futures")
-    section = text[start:text.index("\n## ", start)]
+    end = min(text.index("\n## ", start), text.find("\n### ", start + 1) % len(text))
+    section = text[start:end]
     return re.findall(r"```python\n(.*?)```", section, flags=re.DOTALL)
 
 

@@ -10,14 +10,19 @@ feeds it. All three must make the same orders and fills, bar for bar.
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, ClassVar
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from engine.backtest import run_backtest
-from engine.strategies import register, unregister
+from engine.clock import ManualClock
+from engine.matching import MatchingEngine
+from engine.sim_markets import sim_catalog
+from engine.strategies import Bar, Context, EngineContext, Intents, StrategyRunner, register, unregister
+from engine.strategies.types.sma_cross import SmaCross
 from tests.engine.strategy_support import Bracket, trade_list, walk
 
 
@@ -80,3 +85,32 @@ def test_the_bracket_exercises_limits_stops_cancels_and_fills(fill_model: str) -
     assert {"entry", "tp", "sl"} == set(orders.tag)
     assert len(result.trades) > 10 and any(line.message.startswith("close ") for line in result.strategy_logs)
     assert trade_list(results["live"]) == trade_list(result)
+
+
+class CountingSmaCross(SmaCross):
+    """sma_cross, noting each bar `on_candle` is called at."""
+
+    type = "test_counting_sma_cross"
+    calls: ClassVar[list[int]] = []
+
+    def on_candle(self, ctx: Context, bar: Bar) -> Intents:
+        CountingSmaCross.calls.append(bar.index)
+        return super().on_candle(ctx, bar)
+
+
+def test_a_wakes_only_type_is_called_at_its_wake_bars_only() -> None:
+    candles = walk(400, 5)
+    register(CountingSmaCross)
+    try:
+        CountingSmaCross.calls.clear()
+        result = run_backtest(candles, CountingSmaCross.type, {"fastPeriod": 3, "slowPeriod": 8})
+    finally:
+        unregister(CountingSmaCross.type)
+    wakes = np.flatnonzero(result.indicators["enter"] | result.indicators["exit"]).tolist()
+    assert len(result.fills) > 10 and CountingSmaCross.calls == wakes  # never at the fill bars in between
+    strategy = CountingSmaCross({"fastPeriod": 3, "slowPeriod": 8})
+    runner = StrategyRunner(strategy, EngineContext(MatchingEngine(sim_catalog(), ManualClock(0)), "BTC/USDT", "me"))
+    quiet = next(bar for bar in range(strategy.window(), len(candles)) if bar not in wakes)
+    CountingSmaCross.calls.clear()
+    assert runner.candle(candles[quiet + 1 - strategy.window():quiet + 1], touched=True) == []
+    assert CountingSmaCross.calls == []  # a pod skips it too

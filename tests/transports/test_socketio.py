@@ -112,9 +112,11 @@ async def test_server_error_reveals_no_internals(socket) -> None:
     assert "postgres" not in repr(answer)
 
 
-async def test_result_that_is_not_json_gives_an_error_ack(socket, app) -> None:
+@pytest.mark.parametrize("value", [object(), b"bytes", {"nested": [bytearray(b"x")]}], ids=["object", "bytes", "bytearray"])
+async def test_result_that_is_not_json_gives_an_error_ack(socket, app, value) -> None:
+    """Bytes too: the Feathers clients expect JSON values, never binary attachments (as over REST)."""
     def opaque(context):
-        context.result = {"value": object()}
+        context.result = {"value": value}
 
     app.service("echo").hooks({"after": {"get": opaque}})
     assert await socket.call("get", "echo", 1, {}) == error("GeneralError", 500, "general-error",
