@@ -221,6 +221,8 @@ class Simulation:
             if touch > j:  # a wake bar with nothing open: the engine only learns its close
                 close = close_at(j)
                 play_bar(symbol, stamp, close, close, close, close)
+                if self.swap:  # (funding may have been paid)
+                    after(j)
             elif point_by_point:
                 self._play(j, stamp)
             elif play_bar(symbol, stamp, open_at(j), high_at(j), low_at(j), close_at(j)) or self.swap:

@@ -115,6 +115,19 @@ def test_a_dca_short_averages_up_and_takes_profit_below_its_entry() -> None:
     assert result.equity[-1] == pytest.approx(10_000 + (first + safety) * (entry - target))
 
 
+def test_funding_of_a_position_without_orders_is_in_the_equity_curve() -> None:
+    # a 1x long can not be liquidated and has no take-profit near: nothing open at the funding bars
+    series = candles(*[(100, 100, 100, 100)] * 20)
+    result = run_backtest(series, "futures_dca", {"orderSize": 1000, "safetyOrders": 0, "takeProfit": 1000},
+                          symbol=PERP, market=market(funding_rate=0.001, fractional=False), fractional=False)
+    stamps = series.timestamp
+    funded = [k for k in range(1, 20) if stamps[k] // (8 * HOUR_MS) != stamps[k - 1] // (8 * HOUR_MS)]
+    expected = np.full(20, 10_000.0)
+    for k in funded:
+        expected[k:] -= 10 * 100 * 0.001  # 10 contracts at 100 pay 0.1% of 1000 at each funding time
+    assert funded and result.equity.tolist() == pytest.approx(expected.tolist())
+
+
 def test_funding_moves_the_equity_of_a_backtest() -> None:
     series = walk(60, 3, volatility=0.002)
     free = run_backtest(series, "futures_dca", {"orderSize": 1000, "safetyOrders": 0, "takeProfit": 50},
