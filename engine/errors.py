@@ -7,6 +7,8 @@ other `data` keys are `details` (the code table for clients is `services/errors.
     ├── InvalidSymbol          INVALID_SYMBOL          the exchange lists no such market
     ├── InvalidTimeframe       INVALID_TIMEFRAME       unknown, or neither stored nor derivable
     ├── InvalidOrder           INVALID_ORDER           bad type/side/amount/price, below limits
+    │   └── ReduceOnlyRejected REDUCE_ONLY_REJECTED    a reduceOnly order that would not reduce the position
+    ├── InvalidMarginSettings  INVALID_MARGIN_SETTINGS leverage out of range, a margin mode not simulated
     ├── InsufficientBalance    INSUFFICIENT_BALANCE    not enough free funds for the order
     ├── OrderNotFound          ORDER_NOT_FOUND         no such order on this account
     ├── ExchangeNotAvailable   EXCHANGE_NOT_AVAILABLE  the exchange can not be reached (network, 5xx, rate limit)
@@ -17,7 +19,7 @@ other `data` keys are `details` (the code table for clients is `services/errors.
                                                         backtest) refused; `details["errors"]`: {field: message}
 
 Each trading error is also the ccxt error of the same meaning (`ccxt.BadSymbol`,
-`ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
+`ccxt.BadRequest`, `ccxt.InvalidOrder`, `ccxt.BadRequest` (margin settings), `ccxt.InsufficientFunds`, `ccxt.OrderNotFound`,
 `ccxt.ExchangeNotAvailable`, `ccxt.AuthenticationError`, `ccxt.ExchangeError`), so code
 written against ccxt catches the simulated exchange's errors unchanged. The engine does not
 import ccxt for that (importing it takes about a second and 50 MB, which a backtest worker
@@ -38,7 +40,8 @@ from typing import Any
 
 __all__ = [
     "CredentialsRefused", "EngineError", "ExchangeNotAvailable", "ExchangeRefused", "InsufficientBalance", "InvalidData",
-    "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound", "ccxt_bases", "from_ccxt_error",
+    "InvalidMarginSettings", "InvalidOrder", "InvalidSettings", "InvalidSymbol", "InvalidTimeframe", "OrderNotFound",
+    "ReduceOnlyRejected", "ccxt_bases", "from_ccxt_error",
 ]
 
 
@@ -65,6 +68,19 @@ class InvalidTimeframe(EngineError):
 
 class InvalidOrder(EngineError):
     code = "INVALID_ORDER"
+
+
+class ReduceOnlyRejected(InvalidOrder):
+    """A reduceOnly order that would not reduce its owner's position (none, the same side, or
+    larger than the position)."""
+
+    code = "REDUCE_ONLY_REJECTED"
+
+
+class InvalidMarginSettings(EngineError):
+    """A leverage outside the market's range, or a margin mode the simulated exchange does not model."""
+
+    code = "INVALID_MARGIN_SETTINGS"
 
 
 class InsufficientBalance(EngineError):
@@ -106,6 +122,7 @@ class InvalidSettings(EngineError):
 
 _CCXT_CLASSES: dict[type[EngineError], str] = {
     InvalidSymbol: "BadSymbol", InvalidTimeframe: "BadRequest", InvalidOrder: "InvalidOrder",
+    InvalidMarginSettings: "BadRequest",
     InsufficientBalance: "InsufficientFunds", OrderNotFound: "OrderNotFound",
     ExchangeNotAvailable: "ExchangeNotAvailable", CredentialsRefused: "AuthenticationError",
     ExchangeRefused: "ExchangeError",

@@ -10,7 +10,9 @@ gets identical balances (bit for bit) and open orders back after a restart:
        "orders": [<ccxt order>, ...],              # every order, placement order, info as in engine.orders
        "trades": [<ccxt trade>, ...],              # every fill, in order
        "positions": [{owner, symbol, base, amount, cost, averageCost, realizedPnl, fees, reserved}, ...],
-       "prices": {symbol: {"timestamp", "bid", "ask", "last"}}}
+       "prices": {symbol: {"timestamp", "bid", "ask", "last"}},
+       "futures": {"positions": [...], "leverage": [[owner, symbol, x]], "nextFunding": {symbol: ms}}}
+                                                   # engine.futures (optional: older snapshots have none)
 
 - the journal: the records the engine passed to its `journal` callback, in order, for
   `replay(...)`::
@@ -18,6 +20,8 @@ gets identical balances (bit for bit) and open orders back after a restart:
       {"event": "deposit", "currency": str, "amount": float, "timestamp": int}
       {"event": "order", "action": "created" | "triggered" | "filled" | "canceled", "order": <ccxt order>}
       {"event": "trade", "trade": <ccxt trade>}
+      {"event": "leverage", "owner", "symbol", "leverage", "timestamp"}      # perpetuals
+      {"event": "funding", "symbol", "owner", "timestamp", "rate", "markPrice", "amount"}
 
   Deposits and trades are applied in order with the engine's own arithmetic; the last
   record of each order is its state, and open orders are booked again with the
@@ -67,6 +71,7 @@ def snapshot(engine: MatchingEngine) -> dict[str, Any]:
         "trades": [trade.to_ccxt() for trade in engine.trades],
         "positions": [position.to_dict() for position in engine.positions.values()],
         "prices": prices,
+        "futures": engine.futures.to_dict(),
     }
 
 
@@ -81,6 +86,8 @@ def restore(state: dict[str, Any], markets: MarketCatalog, clock: Clock, *, jour
     for record in state["positions"]:
         position = Position.from_dict(record)
         engine.positions[(position.owner, position.symbol)] = position
+    if "futures" in state:
+        engine.adopt_futures(state["futures"])
     trades = [Trade.from_ccxt(record) for record in state["trades"]]
     engine.adopt_trades(trades)
     _adopt_orders(engine, state["orders"], trades)
@@ -104,6 +111,8 @@ def replay(records: Iterable[dict[str, Any]], markets: MarketCatalog, clock: Clo
             engine.settle_recorded(Trade.from_ccxt(record["trade"]))
         elif event == "order":
             orders[record["order"]["id"]] = record["order"]
+        elif event in ("leverage", "funding"):
+            engine.apply_recorded(record)
         else:
             raise ValueError(f"unknown journal event {event!r}")
     _adopt_orders(engine, sorted(orders.values(), key=lambda order: order["info"]["sequence"]), engine.trades)

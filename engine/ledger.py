@@ -20,7 +20,9 @@ orders are open.
 
 No method awaits: a check and the reservation it allows happen in one step, so two orders
 racing for the same funds can not both get them. Keys are currency codes (any hashable
-works). Margin (issue 18) fits as one more reservation on the settle currency.
+works). Perpetuals' isolated margin is one more reservation on the settle currency, held
+under the position's id, and their fills settle with `rebalance` (a signed change of the
+total, the order's reservation released and the margin held again, all or nothing).
 """
 
 from __future__ import annotations
@@ -93,6 +95,10 @@ class Reservations:
             self._exact -= exact(amount)
             self.total = self._exact / _SCALE
         return amount
+
+    def held_exact(self, excluded: set[str]) -> int:
+        """The exact sum (units of 2**-1074) of what is held for ids not in `excluded`."""
+        return sum(exact(amount) for order_id, amount in self._amounts.items() if order_id not in excluded)
 
     def room(self, total: float, amount: float, exclude: str | None = None, kept: int = 0) -> bool:
         """Whether `total - (held, except for exclude) - kept - amount >= 0`, exactly
@@ -198,6 +204,28 @@ class Ledger:
                 left = reserved.total
         self._totals[pay_key] = left
         self._totals[get_key] = self._totals.get(get_key, 0.0) + get
+        return True
+
+    def rebalance(self, key: Hashable, change: float, drop: str | None, holds: Mapping[str, float]) -> bool:
+        """A perpetual's settlement on `key` (its settle currency): add `change` (P&L, fees,
+        funding: any sign) to the total, release `drop`'s reservation (an order's, or None),
+        and hold `holds` (`{position id: margin}`, 0.0 releasing). All or nothing: False,
+        changing nothing, unless the new total is >= 0 and covers every reservation, exactly."""
+        total = self._totals.get(key, 0.0) + change
+        reserved = self._reserved.get(key)
+        if reserved is None:
+            reserved = self._reserved[key] = Reservations()
+        excluded = set(holds) if drop is None else {*holds, drop}
+        if exact(total) - reserved.held_exact(excluded) - sum(map(exact, holds.values())) < 0:
+            return False
+        self._totals[key] = total
+        if drop is not None:
+            reserved.drop(drop)
+        for holder, amount in holds.items():
+            if amount > 0.0:
+                reserved.hold(holder, amount)
+            else:
+                reserved.drop(holder)
         return True
 
     def balances(self) -> dict[Hashable, tuple[float, float, float]]:

@@ -87,13 +87,19 @@ clientOrderId
     side or type it is an `InvalidOrder`. Without one the engine assigns `auto-<id>`; the
     `auto-` prefix is reserved.
 
-Futures (issue 18, not built)
-    The fill rules and the books do not depend on what a fill settles. Perpetuals add a
-    settlement beside `_settle` (the one place a fill moves money): margin reserved on the
-    market's `settle` currency through the same ledger, signed position sizes with entry
-    and mark prices in `Position`, and a liquidation level that `levels()` reports like a
-    stop, so the bar-skipping loop needs nothing new. Markets of type `swap` are listed
-    already and refused by `place` until then.
+Futures (issue 18)
+    Linear perpetuals (markets of type `swap`, contract size 1) take the same orders and
+    fill rules; what differs is what a fill settles and reserves, in `engine.futures`
+    (`engine.futures.account` has the rules): orders reserve initial margin and fee on the
+    market's `settle` currency through the same ledger, a fill settles through
+    `Futures.settle` (signed positions per owner with entry price and isolated margin,
+    one-way mode) instead of `_settle`, `reduce_only` orders may only reduce a position.
+    Each position's liquidation price is added to the stop levels (`levels()` reports it
+    like a stop, so the bar-skipping loop visits the bar that liquidates); a point that
+    reaches it, after the orders it fills, liquidates (rule 4's prices: the level on a
+    continuous point through it, else the point's price). Funding is paid at the first
+    point at or after each funding time, before its orders. The last price is the mark
+    price. Orders sized by `cost` and contract sizes other than 1 are refused on swaps.
 
 Time
     `timestamp` of an order is the injected clock's (market time) when it is placed;
@@ -132,6 +138,7 @@ import numpy as np
 
 from .clock import Clock
 from .errors import InvalidOrder, OrderNotFound
+from .futures.account import LIQUIDATION_PREFIX, Futures
 from .ledger import Ledger
 from .markets import Market, MarketCatalog
 from .orders import NAN, Order, Trade
@@ -158,9 +165,9 @@ class _Book:
     """One symbol: the last point, the orders waiting for a point, the cached levels, and the
     market's fee rates and fee currencies (read once, when the engine first sees the symbol)."""
 
-    __slots__ = ("ask", "bid", "buy_fee_in_quote", "buy_max", "buys", "down", "last", "maker", "market", "pending",
-                 "sell_fee_in_quote", "sell_min", "sells", "stop_above", "stop_below", "stops", "taker", "timestamp",
-                 "up")
+    __slots__ = ("ask", "bid", "buy_fee_in_quote", "buy_max", "buys", "down", "last", "liq_above", "liq_below", "maker",
+                 "market", "pending", "sell_fee_in_quote", "sell_min", "sells", "stop_above", "stop_below", "stops",
+                 "swap", "taker", "timestamp", "up")
 
     def __init__(self, market: Market, maker: float | None, taker: float | None) -> None:
         self.market = market
@@ -174,6 +181,8 @@ class _Book:
         self.buys: list[Order] = []
         self.sells: list[Order] = []
         self.stops: list[Order] = []
+        self.swap = not market.spot
+        self.liq_below, self.liq_above = -INF, INF  # liquidation levels of the positions (swaps)
         self.relevel()
 
     def relevel(self) -> None:
@@ -192,6 +201,10 @@ class _Book:
                     stop_above = level
             elif level > stop_below:
                 stop_below = level
+        if self.liq_below > stop_below:
+            stop_below = self.liq_below
+        if self.liq_above < stop_above:
+            stop_above = self.liq_above
         self.buy_max, self.sell_min, self.stop_below, self.stop_above = buy_max, sell_min, stop_below, stop_above
         self.refresh()
 
@@ -220,7 +233,8 @@ class MatchingEngine:
     `amount_step`: default whole-unit step of every order (0.0: the market's precision only).
 
     Public state: `ledger`, `orders` (every order by id, in placement order), `trades`
-    (every fill, in order), `positions` (by `(owner, symbol)`).
+    (every fill, in order), `positions` (spot, by `(owner, symbol)`), `futures`
+    (`engine.futures.Futures`: perpetual positions and leverage settings).
     """
 
     def __init__(self, markets: MarketCatalog, clock: Clock, balances: Mapping[str, float] | None = None, *,
@@ -237,6 +251,7 @@ class MatchingEngine:
         self.orders: dict[str, Order] = {}
         self.trades: list[Trade] = []
         self.positions: dict[tuple[str, str], Position] = {}
+        self.futures = Futures(self.ledger)
         self._open: dict[str, Order] = {}
         self._by_client: dict[str, Order] = {}
         self._books: dict[str, _Book] = {}
@@ -280,11 +295,12 @@ class MatchingEngine:
               cost: float | None = None, trigger_price: float | None = None, trigger_kind: str = "trigger",
               trigger_above: bool | None = None, client_order_id: str | None = None, owner: str | None = None,
               amount_step: float | None = None, time_in_force: str = "GTC", post_only: bool = False,
-              slippage_bps: float | None = None) -> Order:
+              slippage_bps: float | None = None, reduce_only: bool = False) -> Order:
         """Place an order; returns it (`open`, or already `closed` by rule 3, or `canceled`
         as IOC/FOK). `amount` in base, or `cost` (quote budget, market buys); `price` for a
-        limit; `trigger_price` makes a stop of `trigger_kind`. Raises `InvalidSymbol`,
-        `InvalidOrder`, `InsufficientBalance`; on error nothing is placed."""
+        limit; `trigger_price` makes a stop of `trigger_kind`; `reduce_only` (swaps) may only
+        reduce `owner`'s position. Raises `InvalidSymbol`, `InvalidOrder`
+        (`ReduceOnlyRejected`), `InsufficientBalance`; on error nothing is placed."""
         if client_order_id is not None:
             existing = self._by_client.get(client_order_id)
             if existing is not None:
@@ -294,8 +310,11 @@ class MatchingEngine:
         book = self._books.get(symbol) or self._book(symbol)
         market = book.market
         details = {"symbol": market.symbol, "side": side, "type": type}
-        if not (side in _SIDES and type in _TYPES and market.spot and market.active and time_in_force in TIMES_IN_FORCE):
+        if not (side in _SIDES and type in _TYPES and market.active and time_in_force in TIMES_IN_FORCE
+                and (market.spot or market.contract_size == 1.0)):
             raise self._refusal(market, side, type, time_in_force, details)
+        if reduce_only and market.spot:
+            raise InvalidOrder("reduceOnly is for perpetual (swap) markets", **details)
         post_only = post_only or time_in_force == "PO"
         if post_only and type != "limit":
             raise InvalidOrder("postOnly is for limit orders", **details)
@@ -323,8 +342,8 @@ class MatchingEngine:
         if cost is not None:
             if amount is not None:
                 raise InvalidOrder("give an amount or a cost, not both", **details)
-            if side != "buy" or type != "market":
-                raise InvalidOrder("sizing by cost is for market buys", **details)
+            if side != "buy" or type != "market" or not market.spot:
+                raise InvalidOrder("sizing by cost is for spot market buys", **details)
             budget = float(cost)
             if not 0.0 < budget < INF:
                 raise InvalidOrder(f"cost must be a positive number, not {cost!r}", cost=cost, **details)
@@ -348,7 +367,8 @@ class MatchingEngine:
         stop = trigger == trigger
         order = Order(order_id, client_order_id or AUTO_PREFIX + order_id, market, type, side, amount_value, limit,
                       self.clock.now_ms(), self._next_order, trigger, trigger_kind if stop else None,
-                      trigger_above if stop else None, budget, step, time_in_force, post_only, slippage, owner)
+                      trigger_above if stop else None, budget, step, time_in_force, post_only, slippage, owner,
+                      bool(reduce_only))
         self._reserve(order, book, details)
         self._next_order += 1
         self.orders[order_id] = order
@@ -396,6 +416,8 @@ class MatchingEngine:
                  continuous: bool = False) -> int:
         """Play one price point of `symbol` (market time `timestamp`, ms); returns the number of fills."""
         book = self._books.get(symbol) or self._book(symbol)
+        if book.swap and self.futures.due(book.market, timestamp):
+            self._fund(book, timestamp, last)
         prev = book.bid, book.ask, book.last
         book.timestamp, book.bid, book.ask, book.last = timestamp, bid, ask, last
         if (book.pending or ask <= book.buy_max or bid >= book.sell_min or last <= book.stop_below
@@ -408,6 +430,8 @@ class MatchingEngine:
         the open (the low on a tie), the farther one, the close; all at `timestamp`.
         Returns the number of fills."""
         book = self._books.get(symbol) or self._book(symbol)
+        if book.swap and self.futures.due(book.market, timestamp):
+            self._fund(book, timestamp, open)
         if low > book.down and high < book.up:
             book.timestamp, book.bid, book.ask, book.last = timestamp, close, close, close
             return 0
@@ -463,8 +487,9 @@ class MatchingEngine:
             return InvalidOrder(f"side must be buy or sell, not {side!r}", **details)
         if type not in _TYPES:
             return InvalidOrder(f"type must be market or limit, not {type!r}", **details)
-        if not market.spot:
-            return InvalidOrder(f"{market.symbol} is a {market.type} market; only spot is simulated", **details)
+        if not market.spot and market.contract_size != 1.0:
+            return InvalidOrder(f"{market.symbol} has contracts of {market.contract_size!r}; only 1 is simulated",
+                                **details)
         if not market.active:
             return InvalidOrder(f"{market.symbol} is not active", **details)
         return InvalidOrder(f"timeInForce must be one of {TIMES_IN_FORCE}, not {time_in_force!r}", **details)
@@ -541,7 +566,12 @@ class MatchingEngine:
         """Reserve what the order may pay; raises (nothing reserved) when it can not."""
         market = order.market
         rate = book.taker if order.type == "market" or book.taker >= book.maker else book.maker
-        if order.side == "buy":
+        if book.swap:
+            trigger = order.trigger_price
+            reference = order.price if order.type == "limit" else trigger if trigger == trigger else (
+                book.ask * (1.0 + order.slippage) if order.side == "buy" else book.bid)
+            currency, amount = market.settle or market.quote, self.futures.reservation(order, reference, rate)
+        elif order.side == "buy":
             currency = market.quote
             if order.budget == order.budget:
                 amount = order.budget
@@ -557,7 +587,7 @@ class MatchingEngine:
             amount = order.amount
             if not book.sell_fee_in_quote:
                 amount += amount * rate
-        if order.owner is not None and order.side == "sell":
+        if order.owner is not None and order.side == "sell" and not book.swap:
             key = (order.owner, market.symbol)
             position = self.positions.get(key) or Position(order.owner, market.symbol, market.base)
             position.reserve(order.id, amount)  # raises for a position never held, which then stays unlisted
@@ -620,7 +650,15 @@ class MatchingEngine:
                 book.refresh()
 
     def _match(self, book: _Book, timestamp: int, prev: tuple[float, float, float], continuous: bool) -> int:
-        """Fill what the point just set on `book` reaches; `prev` is the point before (bid, ask, last)."""
+        """Fill what the point just set on `book` reaches, then liquidate what it reaches;
+        `prev` is the point before (bid, ask, last)."""
+        fills = self._match_orders(book, timestamp, prev, continuous)
+        if book.swap and (book.last <= book.liq_below or book.last >= book.liq_above):
+            fills += self._liquidate(book, timestamp, prev[2], continuous)
+        return fills
+
+    def _match_orders(self, book: _Book, timestamp: int, prev: tuple[float, float, float], continuous: bool) -> int:
+        """Fill the orders the point just set on `book` reaches."""
         fills = 0
         bid, ask, last = book.bid, book.ask, book.last
         if book.pending:
@@ -699,7 +737,13 @@ class MatchingEngine:
         trade = Trade(str(self._next_trade), order.id, order.client_order_id, order.symbol, order.type, order.side,
                       taker, price, amount, cost, fee, market.quote if fee_in_quote else market.base, rate, timestamp,
                       order.owner)
-        if not self._settle(trade, market, order):
+        if book.swap:
+            refusal = self.futures.settle(trade, market, order)
+            if refusal is not None:
+                self._cancel(book, order, timestamp, refusal)
+                return 0
+            self._liquidation_levels(book)
+        elif not self._settle(trade, market, order):
             pay_currency = market.quote if buy else market.base
             self._cancel(book, order, timestamp, f"insufficient {pay_currency} at the fill price {price!r}")
             return 0
@@ -755,6 +799,37 @@ class MatchingEngine:
                 position.sold(trade.order_id, pay, get, fee_value)
         return True
 
+    def _liquidation_levels(self, book: _Book) -> None:
+        """Refresh the liquidation levels of `book` (a swap's) after its positions changed."""
+        book.liq_below, book.liq_above = self.futures.levels(book.market.symbol)
+        book.relevel()
+
+    def _liquidate(self, book: _Book, timestamp: int, prev_last: float, continuous: bool) -> int:
+        """Liquidate the positions on `book` that its last price reached (see `engine.futures.account`)."""
+        fills = 0
+        market = book.market
+        for position in self.futures.reached(market.symbol, book.last):
+            level, long = position.liquidation_price(), position.contracts > 0.0
+            price = level if continuous and _passed(prev_last, level, long) else book.last
+            for order in self.open_orders(market.symbol):
+                if order.owner == position.owner:
+                    self._cancel(book, order, timestamp, "liquidation")
+            order_id = str(self._next_order)
+            order = Order(order_id, LIQUIDATION_PREFIX + order_id, market, "market", "sell" if long else "buy",
+                          abs(position.contracts), NAN, timestamp, self._next_order, owner=position.owner,
+                          reduce_only=True)
+            self._next_order += 1
+            self.orders[order_id] = self._open[order_id] = self._by_client[order.client_order_id] = order
+            self._record(order, "created")
+            fills += self._fill(book, order, price, timestamp, True)
+        self._liquidation_levels(book)
+        return fills
+
+    def _fund(self, book: _Book, timestamp: int, mark: float) -> None:
+        """Pay the funding times passed by `timestamp` at `mark` (`engine.futures.funding`)."""
+        self.futures.fund(book.market, timestamp, mark, self.journal)
+        self._liquidation_levels(book)
+
     def _cancel(self, book: _Book, order: Order, timestamp: int, reason: str | None) -> None:
         book.remove(order)
         self._release(order)
@@ -801,9 +876,40 @@ class MatchingEngine:
 
     def settle_recorded(self, trade: Trade) -> None:
         """Apply a journaled fill to balances and positions, and list it (rebuilding from a journal)."""
-        if not self._settle(trade, self.markets.market(trade.symbol), None):
+        market = self.markets.market(trade.symbol)
+        if (self.futures.settle(trade, market, None) is not None) if not market.spot else not self._settle(
+                trade, market, None):
             raise ValueError(f"the journal's trade {trade.id} overdraws the account")
+        if not market.spot:
+            self._liquidation_levels(self._books.get(market.symbol) or self._book(market.symbol))
         self.adopt_trades((trade,))
+
+    def set_leverage(self, owner: str | None, symbol: str, leverage: float) -> float:
+        """Leverage of `owner`'s positions on the perpetual `symbol` from now on (journaled;
+        `InvalidMarginSettings`, `InvalidOrder` for a spot market)."""
+        market = self.markets.market(symbol)
+        if market.spot:
+            raise InvalidOrder(f"{market.symbol} is a spot market, not a perpetual", symbol=market.symbol)
+        value = self.futures.set_leverage(owner, market, leverage)
+        if self.journal is not None:
+            self.journal({"event": "leverage", "owner": owner, "symbol": market.symbol, "leverage": value,
+                          "timestamp": self.clock.now_ms()})
+        return value
+
+    def adopt_futures(self, state: Mapping[str, Any]) -> None:
+        """Take in the futures side of a saved state (`Futures.to_dict()`), with the liquidation levels."""
+        self.futures.adopt(state)
+        for _, symbol in self.futures.positions:
+            self._liquidation_levels(self._books.get(symbol) or self._book(symbol))
+
+    def apply_recorded(self, record: Mapping[str, Any]) -> None:
+        """Apply a journaled `leverage` or `funding` record again (rebuilding from a journal)."""
+        market = self.markets.market(record["symbol"])
+        if record["event"] == "leverage":
+            self.futures.set_leverage(record["owner"], market, record["leverage"])
+        else:
+            self.futures.apply_funding(record, market)
+            self._liquidation_levels(self._books.get(market.symbol) or self._book(market.symbol))
 
     def points(self) -> dict[str, tuple[int, float, float, float]]:
         """`{symbol: (timestamp, bid, ask, last)}` of every symbol that has had a point."""

@@ -101,7 +101,8 @@ class Order:
     `budget` (ccxt's `cost` param: quote to spend, fee included; NaN if sized by amount),
     `amount_step` (0.0 or the whole-unit step), `time_in_force`, `post_only`, `slippage`
     (fraction), `owner`, `status` (`open`, `closed`, `canceled`), `filled`, `cost`,
-    `fee_cost`, `fee_currency`, `fee_rate`, `timestamp` (placed, market time),
+    `fee_cost`, `fee_currency`, `fee_rate`, `reduce_only` (perpetuals: it may only reduce
+    the owner's position), `timestamp` (placed, market time),
     `last_trade_timestamp`, `last_update_timestamp`, `reserve_currency` and `reserved` (what
     the account ledger holds for it), `owner_reserved` (what the owner's holding holds for
     it), `reason` (why the engine cancelled it), `trades`, `sequence` (placement order).
@@ -109,7 +110,7 @@ class Order:
 
     __slots__ = ("amount", "amount_step", "budget", "client_order_id", "cost", "fee_cost", "fee_currency", "fee_rate",
                  "filled", "id", "last_trade_timestamp", "last_update_timestamp", "market", "owner", "owner_reserved",
-                 "post_only", "price", "reason", "reserve_currency", "reserved", "sequence", "side", "slippage",
+                 "post_only", "price", "reason", "reduce_only", "reserve_currency", "reserved", "sequence", "side", "slippage",
                  "status", "symbol", "time_in_force", "timestamp", "trades", "trigger_above", "trigger_kind",
                  "trigger_price", "triggered", "type")
 
@@ -117,7 +118,7 @@ class Order:
                  price: float, timestamp: int, sequence: int, trigger_price: float = NAN,
                  trigger_kind: str | None = None, trigger_above: bool | None = None, budget: float = NAN,
                  amount_step: float = 0.0, time_in_force: str = "GTC", post_only: bool = False, slippage: float = 0.0,
-                 owner: str | None = None) -> None:
+                 owner: str | None = None, reduce_only: bool = False) -> None:
         self.id = id
         self.client_order_id = client_order_id
         self.market = market
@@ -138,6 +139,7 @@ class Order:
         self.post_only = post_only
         self.slippage = slippage
         self.owner = owner
+        self.reduce_only = reduce_only
         self.status = "open"
         self.filled = 0.0
         self.cost = 0.0
@@ -181,7 +183,8 @@ class Order:
             "id": self.id, "clientOrderId": self.client_order_id, "timestamp": self.timestamp,
             "datetime": iso8601(self.timestamp), "lastTradeTimestamp": self.last_trade_timestamp,
             "lastUpdateTimestamp": self.last_update_timestamp, "status": self.status, "symbol": self.symbol,
-            "type": self.type, "timeInForce": self.time_in_force, "postOnly": self.post_only, "reduceOnly": False,
+            "type": self.type, "timeInForce": self.time_in_force, "postOnly": self.post_only,
+            "reduceOnly": self.reduce_only,
             "side": self.side, "price": average if price is None and self.type == "market" else price, "average": average,
             "amount": amount, "filled": filled,
             "remaining": None if amount is None else (amount - filled if self.status == "open" else 0.0),
@@ -208,7 +211,8 @@ class Order:
                     trigger_price=_nan(record["triggerPrice"]), trigger_kind=info["triggerKind"],
                     trigger_above=info["triggerAbove"], budget=_nan(info["cost"]),
                     amount_step=info["amountStep"] or 0.0, time_in_force=record["timeInForce"],
-                    post_only=record["postOnly"], slippage=info["slippage"], owner=info["owner"])
+                    post_only=record["postOnly"], slippage=info["slippage"], owner=info["owner"],
+                    reduce_only=bool(record.get("reduceOnly")))
         order.triggered = info["triggered"]
         order.status = record["status"]
         order.filled = record["filled"]

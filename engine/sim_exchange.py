@@ -15,8 +15,13 @@ Differences a caller should know:
 - orders fill whole (no partial fills);
 - `params` takes ccxt's unified keys (`clientOrderId`, `triggerPrice`/`stopPrice`,
   `stopLossPrice`, `takeProfitPrice`, `triggerDirection`, `cost`, `timeInForce`,
-  `postOnly`) and three of the engine's own: `owner` (the trader an order belongs to),
-  `amountStep` (whole units) and `slippageBps`; other keys are ignored.
+  `postOnly`, `reduceOnly`) and three of the engine's own: `owner` (the trader an order
+  belongs to), `amountStep` (whole units) and `slippageBps`; other keys are ignored.
+
+Perpetuals (`BTC/USDT:USDT`, `engine.futures`): `set_leverage`, `set_margin_mode`
+(isolated only), `fetch_positions`/`fetch_position` in ccxt's position structure, the
+mark price being the last price; `params["owner"]` picks a trader's positions and
+settings (default: the orders without owner).
 
 `place` and `cancel` are `create_order` and `cancel_order` without the await and the
 ccxt dicts (the same arguments and rules), for synchronous callers such as the backtest loop.
@@ -35,7 +40,9 @@ from typing import Any
 from .candles import Candles
 from .clock import Clock, SystemClock
 from .errors import ExchangeNotAvailable, InvalidOrder, OrderNotFound
-from .markets import MarketCatalog
+from .futures import FuturesPosition
+from .futures.account import maintenance_rate
+from .markets import Market, MarketCatalog
 from .matching import Journal, MatchingEngine
 from .orders import Order, iso8601
 from .precision import TICK_SIZE
@@ -88,7 +95,7 @@ class SimExchange:
         self.name = "Simulated exchange" if id == "sim" else f"{id} (paper)"
         self.candles = candles
         self.has: dict[str, bool] = {
-            "spot": True, "swap": False, "future": False, "option": False, "margin": False,
+            "spot": True, "swap": True, "future": False, "option": False, "margin": False,
             "loadMarkets": True, "fetchMarkets": True, "fetchTicker": True, "fetchTickers": True, "fetchBalance": True,
             "createOrder": True, "createMarketOrder": True, "createLimitOrder": True,
             "createMarketBuyOrderWithCost": True, "createStopOrder": True, "createStopLossOrder": True,
@@ -96,8 +103,8 @@ class SimExchange:
             "createStopLimitOrder": True, "createPostOnlyOrder": True, "cancelOrder": True, "cancelAllOrders": True,
             "fetchOrder": True, "fetchOrders": True, "fetchOpenOrders": True, "fetchClosedOrders": True,
             "fetchCanceledOrders": True, "fetchCanceledAndClosedOrders": True, "fetchMyTrades": True,
-            "fetchOHLCV": candles is not None, "fetchTime": True, "watchTicker": False, "fetchPositions": False,
-            "setLeverage": False, "setMarginMode": False, "sandbox": False,
+            "fetchOHLCV": candles is not None, "fetchTime": True, "watchTicker": False, "fetchPositions": True,
+            "fetchPosition": True, "setLeverage": True, "setMarginMode": True, "sandbox": False,
         }
 
     # -- time and markets -------------------------------------------------------------------
@@ -241,7 +248,7 @@ class SimExchange:
             trigger_kind=kind, trigger_above=None if direction is None else _DIRECTIONS[direction],
             client_order_id=get("clientOrderId"), owner=get("owner"), amount_step=get("amountStep"),
             time_in_force=get("timeInForce") or "GTC", post_only=bool(get("postOnly")),
-            slippage_bps=get("slippageBps"))
+            slippage_bps=get("slippageBps"), reduce_only=bool(get("reduceOnly")))
 
     async def create_market_order(self, symbol: str, side: str, amount: float, price: float | None = None,
                                   params: Mapping[str, Any] | None = None) -> dict[str, Any]:
@@ -353,6 +360,55 @@ class SimExchange:
         resolved = None if symbol is None else self.engine.markets.market(symbol).symbol
         rows = [trade.to_ccxt() for trade in self.engine.trades if resolved is None or trade.symbol == resolved]
         return _since_limit(rows, since, limit)
+
+    # -- perpetuals ---------------------------------------------------------------------------
+
+    async def set_leverage(self, leverage: float, symbol: str | None = None,
+                           params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """Leverage of the positions on `symbol` from now on (`InvalidMarginSettings` outside
+        1 to the market's `maxLeverage`; `InvalidOrder` for a spot market)."""
+        market = self._swap(symbol)
+        value = self.engine.set_leverage((params or {}).get("owner"), market.symbol, leverage)
+        return {"info": {}, "symbol": market.symbol, "leverage": value, "longLeverage": value, "shortLeverage": value,
+                "marginMode": "isolated"}
+
+    async def set_margin_mode(self, marginMode: str, symbol: str | None = None,
+                              params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """`isolated` (the only mode simulated; `cross` is `InvalidMarginSettings`)."""
+        market = self._swap(symbol)
+        mode = self.engine.futures.set_margin_mode((params or {}).get("owner"), market, marginMode)
+        return {"info": {}, "symbol": market.symbol, "marginMode": mode}
+
+    async def fetch_positions(self, symbols: list[str] | None = None,
+                              params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        """The open positions (of `symbols`), ccxt's position structure at the last price;
+        `params["owner"]` a trader's (default: those of orders without owner)."""
+        owner = (params or {}).get("owner")
+        wanted = None if symbols is None else {self.engine.markets.market(symbol).symbol for symbol in symbols}
+        return [self._position(position) for (who, symbol), position in self.engine.futures.positions.items()
+                if who == owner and position.contracts and (wanted is None or symbol in wanted)]
+
+    async def fetch_position(self, symbol: str, params: Mapping[str, Any] | None = None) -> dict[str, Any]:
+        """The position on `symbol` (flat: `contracts` 0 and `side` None)."""
+        market = self._swap(symbol)
+        owner = (params or {}).get("owner")
+        position = self.engine.futures.position(owner, market.symbol)
+        if position is None:
+            position = FuturesPosition(owner, market.symbol, market.settle or market.quote,
+                                       self.engine.futures.leverage_of(owner, market.symbol), maintenance_rate(market))
+        return self._position(position)
+
+    def _position(self, position: FuturesPosition) -> dict[str, Any]:
+        _, _, _, last = self.engine.last_point(position.symbol)
+        return position.to_ccxt(None if last != last else last, self.milliseconds())
+
+    def _swap(self, symbol: str | None) -> Market:
+        if symbol is None:
+            raise InvalidOrder("a symbol is required")
+        market = self.engine.markets.market(symbol)
+        if market.spot:
+            raise InvalidOrder(f"{market.symbol} is a spot market, not a perpetual", symbol=market.symbol)
+        return market
 
     async def close(self, clean_instance_data: bool = False) -> None:
         """Nothing to close (ccxt's async exchanges need it; so code calling it runs unchanged)."""

@@ -17,6 +17,14 @@ in each market's `info.referencePrice`, where a seeded random walk can start):
 
 `spot_market(symbol, reference_price)` makes a market by the same rules for any other
 symbol (a replayed imported series may be on any), to `add` to a catalogue.
+
+Perpetuals (issue 18): `BASE/USDT:USDT` for the bases of `PERPETUALS`, linear
+(USDT-margined and settled), contract size 1, the spot market's tick and step, minimum
+notional 5 USDT, fees 0.02% maker and 0.05% taker (Binance USDⓈ-M's base tier), and in
+`info`: `maxLeverage` (125 for BTC and ETH, 75 for the others), `maintenanceMarginRate`
+(0.004 for BTC and ETH, 0.005 for the others: Binance's first tiers), `fundingRate` 0.0001
+and `fundingIntervalHours` 8 (`perpetual_market` makes one with other values). Their
+exchange ids end in `_PERP` so that `BTCUSDT` still names the spot market.
 """
 
 from __future__ import annotations
@@ -27,7 +35,7 @@ from decimal import Decimal
 from .markets import Market, MarketCatalog
 from .precision import TICK_SIZE, Precision
 
-__all__ = ["MIN_COST", "REFERENCE_PRICES", "sim_catalog", "spot_market"]
+__all__ = ["MIN_COST", "PERPETUALS", "REFERENCE_PRICES", "perpetual_market", "sim_catalog", "spot_market"]
 
 REFERENCE_PRICES: dict[str, float] = {
     "BTC": 60000, "ETH": 3000, "BNB": 550, "SOL": 150, "XRP": 0.5, "ADA": 0.4, "DOGE": 0.12, "TRX": 0.13,
@@ -52,6 +60,8 @@ _AGAINST_BTC = ("ETH", "BNB", "SOL", "XRP", "ADA", "DOGE", "DOT", "LTC", "AVAX",
 _AGAINST_ETH = ("BNB", "SOL", "LINK", "UNI", "AAVE", "LDO", "MKR", "ARB")
 _AGAINST_USDC = ("BTC", "ETH", "SOL", "XRP", "BNB", "DOGE", "ADA", "LINK", "AVAX", "SUI")
 _DOLLARS = ("USDT", "USDC")
+PERPETUALS = ("BTC", "ETH", "BNB", "SOL", "XRP", "DOGE", "ADA", "LINK", "AVAX", "LTC")
+"""Bases with a `BASE/USDT:USDT` perpetual on `sim`."""
 
 
 def _power_of_ten_at_most(x: float) -> float:
@@ -87,11 +97,37 @@ def spot_market(
     )
 
 
+def perpetual_market(symbol: str, reference_price: float, *, maker: float = 0.0002, taker: float = 0.0005,
+                     max_leverage: float = 75.0, maintenance_margin_rate: float = 0.005, funding_rate: float = 0.0001,
+                     funding_interval_hours: float = 8.0, min_cost: float | None = None) -> Market:
+    """A linear perpetual `BASE/QUOTE:QUOTE` (settled in the quote, contract size 1) whose
+    precision follows the spot rules at `reference_price`; margin and funding parameters in
+    `info` (read by `engine.futures`)."""
+    pair, _, settle = symbol.partition(":")
+    spot = spot_market(pair, reference_price, maker=maker, taker=taker, min_cost=min_cost)
+    if settle != spot.quote:
+        raise ValueError(f"a linear perpetual is BASE/QUOTE:QUOTE, not {symbol!r}")
+    return Market(
+        symbol, spot.base, spot.quote, id=f"{spot.id}_PERP", type="swap", settle=settle,
+        amount_precision=spot.amount_precision, price_precision=spot.price_precision, min_amount=spot.min_amount,
+        max_amount=spot.max_amount, min_price=spot.min_price, min_cost=spot.min_cost, maker=maker, taker=taker,
+        fee_side="quote", contract_size=1.0,
+        info={"referencePrice": reference_price, "maxLeverage": max_leverage,
+              "maintenanceMarginRate": maintenance_margin_rate, "fundingRate": funding_rate,
+              "fundingIntervalHours": funding_interval_hours},
+    )
+
+
 def sim_catalog(*, maker: float = 0.001, taker: float = 0.001) -> MarketCatalog:
     """The built-in `sim` markets (a new catalogue each call, so callers may `add` to theirs)."""
     pairs = [(base, "USDT") for base in REFERENCE_PRICES]
     pairs += [(base, "BTC") for base in _AGAINST_BTC] + [(base, "ETH") for base in _AGAINST_ETH]
     pairs += [(base, "USDC") for base in _AGAINST_USDC] + [("USDC", "USDT")]
     usd = {**REFERENCE_PRICES, **dict.fromkeys(_DOLLARS, 1.0)}
-    return MarketCatalog((spot_market(f"{base}/{quote}", usd[base] / usd[quote], base_usd_price=usd[base], maker=maker,
-                                      taker=taker) for base, quote in pairs), exchange_id="sim")
+    catalog = MarketCatalog((spot_market(f"{base}/{quote}", usd[base] / usd[quote], base_usd_price=usd[base],
+                                         maker=maker, taker=taker) for base, quote in pairs), exchange_id="sim")
+    for base in PERPETUALS:
+        major = base in ("BTC", "ETH")
+        catalog.add(perpetual_market(f"{base}/USDT:USDT", REFERENCE_PRICES[base], max_leverage=125.0 if major else 75.0,
+                                     maintenance_margin_rate=0.004 if major else 0.005))
+    return catalog

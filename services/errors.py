@@ -43,6 +43,10 @@ CODES: dict[str, tuple[type[errors.FeathersError], str]] = {
     "INVALID_TIMEFRAME": (errors.BadRequest, "A timeframe that is neither stored nor derivable from a finer one."),
     "INVALID_ORDER": (errors.BadRequest, "An order the market refuses: type, side, amount, price or limits."),
     "INSUFFICIENT_BALANCE": (errors.BadRequest, "Not enough free funds for the order."),
+    "REDUCE_ONLY_REJECTED": (errors.BadRequest, "A reduceOnly order that would not reduce the position: none to "
+                                                "reduce, the same side, or larger than the position (`contracts`)."),
+    "INVALID_MARGIN_SETTINGS": (errors.BadRequest, "A leverage outside the market's range (`maxLeverage`), or a "
+                                                   "margin mode that is not simulated (isolated only)."),
     "ORDER_NOT_FOUND": (errors.NotFound, "No such order on this account."),
     "INVALID_DATA": (errors.BadRequest, "Input that can not be read: a file layout, a column, a timestamp, a row."),
     "INVALID_SETTINGS": (errors.BadRequest, "A strategy type, strategy settings or backtest options refused; "

@@ -109,7 +109,8 @@ async def test_the_curl_examples(tmp_path: Path, fake_binance: FakeBinance) -> N
     assert binance == {"id": "binance", "requiredCredentials": ["apiKey", "secret"], "sandbox": True, "fetchOHLCV": True}
     assert balance["total"] == by_method["total"] == {"USDT": 10000.0}
     assert [(account["label"], account["paper"]) for account in accounts["data"]] == [("practice", True)]
-    assert len(markets["data"]) == 10 and all(market["symbol"].endswith("/USDT") for market in markets["data"])
+    assert len(markets["data"]) == 10  # spot and perpetual (BTC/USDT:USDT) markets quoted in USDT
+    assert all(market["symbol"].split(":")[0].endswith("/USDT") for market in markets["data"])
     assert mapped["data"] == [{"symbol": "BTC/USDT"}]
     assert (invalid["code"], invalid["data"]["code"], invalid["data"]["suggestions"][0]) == (400, "INVALID_SYMBOL",
                                                                                             "BTC/USDT")

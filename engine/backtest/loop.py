@@ -57,7 +57,9 @@ import numpy as np
 
 from ..candles import Candles, timeframe
 from ..clock import Clock
-from ..errors import EngineError, InsufficientBalance, InvalidTimeframe
+from ..errors import EngineError, InsufficientBalance, InvalidTimeframe, ReduceOnlyRejected
+from ..futures import funding_bars
+from ..futures.account import funding_interval_ms
 from ..markets import Market, MarketCatalog
 from ..matching import bar_points, next_touch
 from ..sim_exchange import SimExchange
@@ -123,7 +125,9 @@ class Simulation:
     """One run's state: the account, the strategy and its context, and what the loop records.
 
     `run()` plays the candles (by `mode`) and the final step; afterwards `balances` holds
-    `(bar, quote total, base total, fills so far)` after every step that filled something,
+    `(bar, quote total, base total, fills so far)` after every step that filled something
+    (on a perpetual `(bar, balance - contracts * entry price, contracts, fills so far)` after
+    every step that changed them, funding included: valued at a close, the equity),
     `indicators` the strategy's arrays over the whole series (the `live` mode computes them
     once more for the results).
     """
@@ -150,6 +154,9 @@ class Simulation:
         self.context = EngineContext(self.engine, market.symbol, OWNER)
         self.symbol = self.context.symbol
         self.handles_fills = type(strategy).handles_fills()
+        self.swap = not market.spot
+        if self.swap and "leverage" in strategy.settings:
+            self.engine.futures.set_leverage(OWNER, market, strategy.settings["leverage"])
         self.decided = decision_times(candles)
         self.balances: list[tuple[int, float, float, int]] = []
         self._recorded = 0
@@ -180,6 +187,8 @@ class Simulation:
         if wakes.shape != (len(self.candles),) or wakes.dtype != bool:
             raise TypeError(f"{self.strategy.type}.wakes must give a bool array of shape ({len(self.candles)},), "
                             f"not {wakes.dtype} {wakes.shape}")
+        if self.swap:  # the bars where funding is paid are played (and recorded)
+            wakes = wakes | funding_bars(self.candles.timestamp, funding_interval_ms(self.market))
         return wakes
 
     def _declared(self, wakes: np.ndarray) -> None:
@@ -212,9 +221,11 @@ class Simulation:
             if touch > j:  # a wake bar with nothing open: the engine only learns its close
                 close = close_at(j)
                 play_bar(symbol, stamp, close, close, close, close)
+                if self.swap:  # (funding may have been paid)
+                    after(j)
             elif point_by_point:
                 self._play(j, stamp)
-            elif play_bar(symbol, stamp, open_at(j), high_at(j), low_at(j), close_at(j)):
+            elif play_bar(symbol, stamp, open_at(j), high_at(j), low_at(j), close_at(j)) or self.swap:
                 after(j)
             if j == wake:
                 w += 1
@@ -260,6 +271,8 @@ class Simulation:
         for k, price in enumerate(points):
             if self.engine.on_price(self.symbol, stamp, price, price, price, k > 0):
                 self._after(j, runner)
+        if self.swap:
+            self._record(j)  # (funding paid at the open, without a fill)
 
     def _fill_on_close(self, j: int, stamp: int, runner: StrategyRunner | None = None) -> None:
         """The `close` model: play the deciding bar's close again as a point (a gap), so orders
@@ -276,6 +289,8 @@ class Simulation:
         """After a step that may have filled, at bar `j`: record the balances, and hand the new
         fills to `on_fill` (again for fills its orders make at once)."""
         trades = self.engine.trades
+        if self.swap:
+            self._record(j)  # (funding moves the balance without a fill)
         while len(trades) != self._seen:
             self._record(j)
             if not self.handles_fills:
@@ -291,14 +306,22 @@ class Simulation:
     def _record(self, j: int) -> None:
         """After a step that may have filled: the balances and fill count at bar `j`, if it did."""
         count = len(self.engine.trades)
-        if count != self._recorded:
+        if self.swap:  # as (balance - contracts * entry, contracts): valued at a close, balance + unrealized P&L
+            position = self.engine.futures.position(OWNER, self.symbol)
+            contracts, entry = (position.contracts, position.entry_price) if position is not None else (0.0, 0.0)
+            cash = self._totals(self._quote) - contracts * entry
+            if not self.balances or self.balances[-1][1:] != (cash, contracts, count):
+                self._recorded = count
+                self.balances.append((j, cash, contracts, count))
+        elif count != self._recorded:
             self._recorded = count
             totals = self._totals
             self.balances.append((j, totals(self._quote), totals(self._base), count))
 
     def execute(self, requests: list[Request]) -> None:
         """Carry out requests in order through the exchange, as a pod does: an order the
-        account can not pay for is dropped with a `warning` log line; any other refusal
+        account can not pay for, or a reduce-only order with nothing to reduce, is dropped
+        with a `warning` log line; any other refusal
         (`InvalidOrder`, ...) ends the run with that error."""
         exchange, context = self.exchange, self.context
         for request in requests:
@@ -306,8 +329,9 @@ class Simulation:
                 try:
                     order = exchange.place(request.symbol, request.type, request.side, request.amount, request.price,
                                            {**request.params(), **self._params} if request.cost is not None
-                                           or request.trigger_price is not None else self._params)
-                except InsufficientBalance as error:
+                                           or request.trigger_price is not None or request.reduce_only
+                                           else self._params)
+                except (InsufficientBalance, ReduceOnlyRejected) as error:
                     context.log(f"{request.side} order dropped: {error.message}", "warning")
                     continue
                 except EngineError as error:
@@ -328,7 +352,10 @@ class Simulation:
         last = len(self.candles) - 1
         self.clock.now = int(self.decided[last])
         held = self.context.position
-        if held > 0.0 and held >= self.context.min_amount:
+        if self.swap and held:
+            self.execute([OrderRequest(self.symbol, "market", "sell" if held > 0.0 else "buy", abs(held),
+                                       reduce_only=True)])
+        elif held > 0.0 and held >= self.context.min_amount:
             self.execute(resolve((sell(),), self.context))
         stamp, candles = int(self.candles.timestamp[last]), self.candles
         if self.fill_model == "close":

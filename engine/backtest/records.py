@@ -6,7 +6,9 @@ for fills and orders) for the services to page through.
 
 Closed trades follow backtesting.py's bookkeeping: every buy fill opens a trade (a lot),
 every sell closes lots first in, first out, splitting one it closes in part; a trade's
-`commissions` are its shares of the fees of both legs, valued in quote.
+`commissions` are its shares of the fees of both legs, valued in quote. On a perpetual
+(`signed`) a sell beyond the long lots opens short lots (negative sizes, as backtesting.py's
+short trades) that buys close the same way.
 """
 
 from __future__ import annotations
@@ -155,34 +157,38 @@ class Lots:
         return len(self.size)
 
 
-def closed_trades(fills: Fills) -> tuple[Trades, Lots]:
+def closed_trades(fills: Fills, signed: bool = False) -> tuple[Trades, Lots]:
     """The closed trades (backtesting.py's trades: FIFO lots, see the module docstring) and
     the lots still open. A buy's lot is the base it received (net of a fee in base); a sell
-    closes what it gave (its amount, plus a fee in base)."""
+    closes what it gave (its amount, plus a fee in base); with `signed` (perpetuals) what a
+    fill does not close opens a lot of its side."""
     base_fee = np.where(fills.fee_in_quote, 0.0, fills.fee)
     lot = np.where(fills.buy, fills.amount - base_fee, fills.amount + base_fee)
     fee = fills.fee_value
     sides = fills.buy
     pairs = len(fills) // 2
     alternating = (sides[0::2].all() and not sides[1::2].any()) if len(fills) else True
-    if alternating and np.array_equal(lot[0:2 * pairs:2], lot[1:2 * pairs:2]):
+    if alternating and not signed and np.array_equal(lot[0:2 * pairs:2], lot[1:2 * pairs:2]):
         buys, sells = np.arange(0, 2 * pairs, 2), np.arange(1, 2 * pairs, 2)
         trades = _trades(fills, buys, sells, lot[buys], fee[buys] + fee[sells])
         rest = np.arange(2 * pairs, len(fills))
         return trades, Lots(fills.bar_time[rest], fills.bar[rest], fills.price[rest], lot[rest], fee[rest])
-    return _fifo(fills, lot, fee)
+    return _fifo(fills, lot, fee, signed)
 
 
-def _fifo(fills: Fills, lot: np.ndarray, fee: np.ndarray) -> tuple[Trades, Lots]:
-    """The general case: lots closed in part, several lots per sell."""
+def _fifo(fills: Fills, lot: np.ndarray, fee: np.ndarray, signed: bool = False) -> tuple[Trades, Lots]:
+    """The general case: lots closed in part, several lots per sell (and, `signed`, short lots)."""
     open_lots: list[list[float]] = []  # [fill index, size left, commission left]
+    long = True  # the side of the open lots
     buys: list[int] = []
     sells: list[int] = []
     sizes: list[float] = []
     commissions: list[float] = []
     for index, (buy, size, commission) in enumerate(zip(fills.buy.tolist(), lot.tolist(), fee.tolist(), strict=True)):
-        if buy:
-            open_lots.append([index, size, commission])
+        if buy == long or not open_lots:
+            if buy or signed:
+                long = buy
+                open_lots.append([index, size, commission])
             continue
         left, exit_share = size, commission / size if size else 0.0
         while left > 0.0 and open_lots:
@@ -191,18 +197,21 @@ def _fifo(fills: Fills, lot: np.ndarray, fee: np.ndarray) -> tuple[Trades, Lots]
             entry_fee = entry[2] if piece == entry[1] else entry[2] * (piece / entry[1])
             buys.append(int(entry[0]))
             sells.append(index)
-            sizes.append(piece)
+            sizes.append(piece if long else -piece)
             commissions.append(entry_fee + (commission if piece == size else exit_share * piece))
             entry[1] -= piece
             entry[2] -= entry_fee
             left -= piece
             if entry[1] <= 0.0:
                 open_lots.pop(0)
+        if signed and left > 1e-12 * size and not open_lots:  # the rest opens the other side
+            long = buy
+            open_lots.append([index, left, exit_share * left])
     trades = _trades(fills, np.asarray(buys, np.int64), np.asarray(sells, np.int64), np.asarray(sizes, np.float64),
                      np.asarray(commissions, np.float64))
     rows = np.asarray([entry[0] for entry in open_lots], np.int64)
     return trades, Lots(fills.bar_time[rows], fills.bar[rows], fills.price[rows],
-                        np.asarray([entry[1] for entry in open_lots], np.float64),
+                        np.asarray([entry[1] if long else -entry[1] for entry in open_lots], np.float64),
                         np.asarray([entry[2] for entry in open_lots], np.float64))
 
 

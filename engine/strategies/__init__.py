@@ -17,8 +17,8 @@
 * grids (`grid`): HaasOnline's spot grid settings (`GRID_SCHEMA`), `grid_levels`, `plan_grid`
   (`GridPlan`, `GridOrder`) and `preview_grid`, the orders a grid places at a price.
 
-Shipped types: `momentum`, `sma_cross`, `rsi`, `spot_grid`, `spot_dollar_cost_averaging`, `webhook`
-(`engine.strategies.types`).
+Shipped types: `momentum`, `sma_cross`, `rsi`, `spot_grid`, `spot_dollar_cost_averaging`, `webhook`,
+and on perpetuals `futures_grid` and `futures_dca` (`engine.strategies.types`).
 """
 
 from .base import Bar, Signal, Strategy, warmup_bars

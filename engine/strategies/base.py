@@ -145,6 +145,8 @@ class Strategy:
     """True when `on_candle` looks at nothing but what `wakes` marks (it returns no intent at
     a bar `wakes` leaves out, even when the bar reached one of its orders): the loops then
     skip the call at such bars (`StrategyRunner`, the backtest loop)."""
+    perpetual: ClassVar[bool] = False
+    """True for types that trade perpetuals only (short positions, leverage, reduce-only orders)."""
 
     def __init__(self, settings: Mapping[str, Any] | None = None) -> None:
         self.settings: dict[str, Any] = self.schema.validate(settings)

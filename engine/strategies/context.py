@@ -103,12 +103,20 @@ class Context(ABC):
     @property
     @abstractmethod
     def position(self) -> float:
-        """Base the strategy holds (its own position, not the account's)."""
+        """Base the strategy holds (its own position, not the account's); on a perpetual, its
+        signed contracts (negative: short)."""
 
     @property
     @abstractmethod
     def average_cost(self) -> float | None:
-        """Quote paid per base held, fees included (None when flat)."""
+        """Quote paid per base held, fees included (None when flat); on a perpetual, the
+        position's entry price."""
+
+    @property
+    def position_pnl(self) -> float:
+        """On a perpetual: what the strategy's position has added to the balance so far
+        (realized P&L and funding, minus fees and what liquidations forfeited); 0.0 elsewhere."""
+        return 0.0
 
     @property
     @abstractmethod
@@ -163,6 +171,7 @@ class EngineContext(Context):
         self.logs = []
         self.tags: dict[str, str] = {}
         self._key = (owner, self.symbol)
+        self._swap = not self.market.spot
         self._min_amount = max(self.market.min_amount, engine.amount_step)
         maker = self.market.maker if engine.maker is None else engine.maker
         taker = self.market.taker if engine.taker is None else engine.taker
@@ -170,13 +179,25 @@ class EngineContext(Context):
 
     @property
     def position(self) -> float:
+        if self._swap:
+            return self.engine.futures.contracts(*self._key)
         held = self.engine.positions.get(self._key)
         return 0.0 if held is None else held.amount
 
     @property
     def average_cost(self) -> float | None:
+        if self._swap:
+            contract = self.engine.futures.position(*self._key)
+            return contract.entry_price if contract is not None and contract.contracts else None
         held = self.engine.positions.get(self._key)
         return None if held is None else held.average_cost
+
+    @property
+    def position_pnl(self) -> float:
+        contract = self.engine.futures.position(*self._key) if self._swap else None
+        if contract is None:
+            return 0.0
+        return contract.realized_pnl + contract.funding - contract.fees - contract.forfeited
 
     @property
     def min_amount(self) -> float:

@@ -10,6 +10,7 @@ A strategy never places orders itself. Its callbacks return intents::
     sell(trigger_price=57_000, kind="stopLoss")   stop-market sell of the whole position
     sell(0.5, price=56_900, trigger_price=57_000, kind="stopLoss")   stop-limit
     cancel(order_id) / cancel(tag="tp") / cancel()   one order / every open order with a tag / all
+    sell(0.5, price=61_000, reduce_only=True)          perpetuals: may only reduce the position
 
 `resolve(intents, ctx)` turns them into `OrderRequest`s and `CancelRequest`s against the
 strategy's state as its context reports it (the same function in a pod and in a backtest):
@@ -51,7 +52,8 @@ class Place(NamedTuple):
     """Place an order: `side`; `amount` in base, or `ALL`; `cost` in quote (market buys, fee
     included) instead of an amount; `price` makes it a limit; `trigger_price` a stop of
     `kind` (`trigger`, `stopLoss`, `takeProfit`; the matching engine's rule 4); `tag` is the
-    strategy's own label, seen again on its fills and open orders."""
+    strategy's own label, seen again on its fills and open orders; `reduce_only` (perpetuals)
+    makes it ccxt's `reduceOnly` order."""
 
     side: Literal["buy", "sell"]
     amount: float | Literal["all"] | None = ALL
@@ -60,6 +62,7 @@ class Place(NamedTuple):
     trigger_price: float | None = None
     kind: str = "trigger"
     tag: str | None = None
+    reduce_only: bool = False
 
     @property
     def type(self) -> str:
@@ -79,15 +82,16 @@ Intents = Iterable[Intent] | None
 
 
 def buy(amount: float | Literal["all"] | None = ALL, *, cost: float | None = None, price: float | None = None,
-        trigger_price: float | None = None, kind: str = "trigger", tag: str | None = None) -> Place:
+        trigger_price: float | None = None, kind: str = "trigger", tag: str | None = None,
+        reduce_only: bool = False) -> Place:
     """A buy intent (see the module docstring); `cost` replaces the amount."""
-    return Place("buy", None if cost is not None else amount, cost, price, trigger_price, kind, tag)
+    return Place("buy", None if cost is not None else amount, cost, price, trigger_price, kind, tag, reduce_only)
 
 
 def sell(amount: float | Literal["all"] = ALL, *, price: float | None = None, trigger_price: float | None = None,
-         kind: str = "trigger", tag: str | None = None) -> Place:
+         kind: str = "trigger", tag: str | None = None, reduce_only: bool = False) -> Place:
     """A sell intent (see the module docstring)."""
-    return Place("sell", amount, None, price, trigger_price, kind, tag)
+    return Place("sell", amount, None, price, trigger_price, kind, tag, reduce_only)
 
 
 def cancel(order_id: str | None = None, *, tag: str | None = None) -> Cancel:
@@ -106,13 +110,16 @@ class OrderRequest(NamedTuple):
     trigger_price: float | None = None
     kind: str = "trigger"
     tag: str | None = None
+    reduce_only: bool = False
 
     def params(self) -> dict[str, Any]:
-        """ccxt's unified params of the order: `cost`, and `triggerPrice`, `stopLossPrice` or
-        `takeProfitPrice` by its kind."""
+        """ccxt's unified params of the order: `cost`, `reduceOnly`, and `triggerPrice`,
+        `stopLossPrice` or `takeProfitPrice` by its kind."""
         params: dict[str, Any] = {}
         if self.cost is not None:
             params["cost"] = self.cost
+        if self.reduce_only:
+            params["reduceOnly"] = True
         if self.trigger_price is not None:
             name = {"stopLoss": "stopLossPrice", "takeProfit": "takeProfitPrice"}.get(self.kind, "triggerPrice")
             params[name] = self.trigger_price
@@ -157,7 +164,7 @@ def resolve(intents: Intents, ctx: Context) -> list[Request]:
 
 
 def _order(intent: Place, ctx: Context) -> OrderRequest | None:
-    side, amount, cost, price, trigger, kind, tag = intent
+    side, amount, cost, price, trigger, kind, tag, reduce_only = intent
     if kind not in TRIGGER_KINDS:
         raise ValueError(f"a stop's kind is one of {TRIGGER_KINDS}, not {kind!r}")
     if type(amount) is str and amount == ALL:
@@ -178,7 +185,7 @@ def _order(intent: Place, ctx: Context) -> OrderRequest | None:
                 amount = available * ALL_IN / (reference * (1.0 + ctx.fee_rate))
     # tuple.__new__ is what the NamedTuple's own constructor calls, without its Python frame
     return _new(OrderRequest, (ctx.symbol, "market" if price is None else "limit", side, amount, price, cost, trigger,
-                               kind, tag))
+                               kind, tag, reduce_only))
 
 
 _new = tuple.__new__

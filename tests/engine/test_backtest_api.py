@@ -35,7 +35,8 @@ def bracket() -> Iterator[None]:
     ({"commission": 0.2}, {"commission": "must be a fee rate from 0 to 0.1 (a fraction: 0.001 is 0.1%)"}),
     ({"fill_model": "vwap", "mode": "fast"}, {"fillModel": "must be one of next_point, close",
                                               "mode": "must be one of declared, every_bar, live"}),
-    ({"symbol": "BTCUSDT"}, {"symbol": "must be BASE/QUOTE, not 'BTCUSDT'"}),
+    ({"symbol": "BTCUSDT"}, {"symbol": "must be BASE/QUOTE or BASE/QUOTE:QUOTE, not 'BTCUSDT'"}),
+    ({"symbol": "BTC/USDT:BTC"}, {"symbol": "must be BASE/QUOTE or BASE/QUOTE:QUOTE, not 'BTC/USDT:BTC'"}),
 ])
 def test_options_are_refused_field_by_field_before_anything_runs(options: dict[str, Any], errors: dict[str, str]) -> None:
     with pytest.raises(InvalidSettings) as caught:

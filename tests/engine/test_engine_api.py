@@ -4,7 +4,15 @@ import engine
 
 CORE = ["CandleSource", "Journal", "Ledger", "Market", "MarketCatalog", "MatchingEngine", "Order", "Position",
         "Precision", "SimExchange", "Trade", "next_touch", "replay", "restore", "sim_catalog", "snapshot",
-        "spot_market", "BacktestResult", "Strategy", "catalogue", "create_strategy", "run_backtest"]
+        "spot_market", "BacktestResult", "Strategy", "catalogue", "create_strategy", "run_backtest", "Futures",
+        "FuturesPosition", "perpetual_market"]
+
+
+def test_futures_export_their_api() -> None:
+    import engine.futures
+
+    assert {"Futures", "FuturesPosition", "liquidation_price", "initial_margin", "maintenance_margin",
+            "unrealized_pnl", "funding_times", "funding_bars", "MARGIN_MODES"} <= set(engine.futures.__all__)
 
 
 def test_the_engine_exports_its_core() -> None:

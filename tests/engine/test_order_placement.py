@@ -78,14 +78,14 @@ def test_unknown_symbols_are_invalid_with_suggestions(account: Account) -> None:
     assert by_id.symbol == BTC
 
 
-def test_only_spot_and_active_markets_take_orders() -> None:
+def test_only_active_markets_and_contracts_of_one_take_orders() -> None:
     catalog = MarketCatalog([
         Market("BTC/USDT:USDT", "BTC", "USDT", type="swap", settle="USDT", amount_precision=Precision(0.001),
-               price_precision=Precision(0.1)),
+               price_precision=Precision(0.1), contract_size=0.001),
         Market("OLD/USDT", "OLD", "USDT", active=False, amount_precision=Precision(1), price_precision=Precision(0.01)),
     ])
     account = Account({"USDT": 1000.0}, markets=catalog)
-    with pytest.raises(InvalidOrder, match="only spot"):
+    with pytest.raises(InvalidOrder, match="only 1 is simulated"):
         account.engine.place("BTC/USDT:USDT", "buy", "limit", 0.01, 50_000)
     with pytest.raises(InvalidOrder, match="not active"):
         account.engine.place("OLD/USDT", "buy", "limit", 1, 10)

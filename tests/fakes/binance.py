@@ -203,6 +203,8 @@ class FakeBinance:
     wall clock); request timestamps are always checked against the wall clock, as ccxt
     signs with it."""
 
+    routes: dict[tuple[str, str], tuple[Any, bool]]
+
     def __init__(self, *, markets: tuple[Market, ...] = DEFAULT_MARKETS, clock: Clock | None = None) -> None:
         self.markets = {market.id: market for market in markets}
         self.clock = clock or SystemClock()
@@ -346,7 +348,7 @@ class FakeBinance:
         params.update(parse_qsl(body, keep_blank_values=True))
         route = f"{request.match_info['api']}/{request.match_info['version']}/{request.match_info['path']}"
         self.requests.append((request.method, "/" + route, params))
-        handler = ROUTES.get((request.method, route))
+        handler = self.routes.get((request.method, route))
         try:
             if self.unavailable:
                 raise BinanceError(503, -1001, "Internal error; unable to process your request. Please try again.")
@@ -706,3 +708,4 @@ ROUTES: dict[tuple[str, str], tuple[Any, bool]] = {
     ("GET", "sapi/v1/margin/isolated/allPairs"): (lambda self, params, account: [], True),
 }
 """(HTTP method, path) -> (handler(fake, params, account), signed)."""
+FakeBinance.routes = ROUTES  # (a subclass serving more endpoints extends it: tests/fakes/binance_futures.py)

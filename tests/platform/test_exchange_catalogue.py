@@ -67,9 +67,15 @@ async def test_sim_markets_filtered_with_the_usual_operators(platform: Platform,
     catalog = sim_catalog()
     assert page["total"] == sum(1 for market in catalog if market.quote == "USDT") and len(page["data"]) == 10
     status, page = await platform.request(
-        "GET", "/exchanges/markets?exchange=sim&base[$in][]=BTC&base[$in][]=ETH&quote[$ne]=USDC&$sort[symbol]=1", token=token)
+        "GET", "/exchanges/markets?exchange=sim&spot=true&base[$in][]=BTC&base[$in][]=ETH&quote[$ne]=USDC"
+        "&$sort[symbol]=1", token=token)
     assert [market["symbol"] for market in page["data"]] == ["BTC/USDT", "ETH/BTC", "ETH/USDT"]
     btc = page["data"][0]
+    status, perpetuals = await platform.request("GET", "/exchanges/markets?exchange=sim&swap=true&$sort[symbol]=1",
+                                                token=token)
+    assert status == 200 and perpetuals["total"] == 10
+    assert (perpetuals["data"][3]["symbol"], perpetuals["data"][3]["linear"], perpetuals["data"][3]["settle"]) == (
+        "BTC/USDT:USDT", True, "USDT")
     assert btc == {"exchange": "sim", **{key: value for key, value in catalog.market("BTC/USDT").to_ccxt().items()
                                           if key in btc}, "loadedAt": btc["loadedAt"]}
     assert (btc["precision"]["price"], btc["maker"], btc["taker"], btc["feeSide"]) == (0.01, 0.001, 0.001, "quote")
