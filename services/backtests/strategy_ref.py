@@ -1,7 +1,7 @@
 """`strategyId` of a backtest: the type and settings of one of the caller's strategies.
 
-The `strategies` service is optional here: without it a `strategyId` is refused with a
-clear 400 (`INVALID_SETTINGS`, `errors.strategyId`), as is an id the caller does not own.
+An id the caller does not own is refused with a clear 400 (`INVALID_SETTINGS`,
+`errors.strategyId`), as one that does not exist.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ __all__ = ["strategy_of"]
 
 async def strategy_of(app: App, strategy_id: Any, owner: Any) -> tuple[str, dict[str, Any]]:
     """`(type, settings)` of strategy `strategy_id` owned by `owner` (None: server code, any owner)."""
-    if "strategies" not in app.services:
-        raise InvalidSettings({"strategyId": "this server has no strategies service: give type and settings"})
     try:
         record = await app.service("strategies").get(strategy_id, {"query": {} if owner is None else {"userId": owner}})
     except FeathersError:

@@ -223,25 +223,16 @@ async def test_bad_requests_are_400_before_anything_runs(platform: Platform, tmp
     assert (await platform.request("GET", "/backtests", token=token))[1]["total"] == 0
 
 
-async def test_a_strategy_id_without_a_strategies_service_is_a_clear_400(platform: Platform, tmp_path: Path) -> None:
+async def test_a_strategy_id_runs_the_owners_strategy(platform: Platform, tmp_path: Path) -> None:
     store_candles(tmp_path, candles(500))
     _, token = await platform.member("ann@example.com")
-    body = {key: value for key, value in request(500).items() if key not in ("type", "settings")}
-    status, answer = await platform.request("POST", "/backtests", json={**body, "strategyId": "s1"}, token=token)
-    assert (status, answer["data"]["code"]) == (400, "INVALID_SETTINGS")
-    assert answer["errors"] == {"strategyId": "this server has no strategies service: give type and settings"}
-
-
-async def test_a_strategy_id_runs_the_owners_strategy(platform: Platform, tmp_path: Path) -> None:
-    from cryptorobot.adapters import MemoryService
-
-    store_candles(tmp_path, candles(500))
-    ann, token = await platform.member("ann@example.com")
-    bob, _ = await platform.member("bob@example.com")
-    platform.app.use("strategies", MemoryService(id="_id"))  # a stand-in for the strategies service
-    mine = await platform.app.service("strategies").create({"userId": ann["_id"], "type": "rsi",
-                                                            "settings": {"period": 10}})
-    theirs = await platform.app.service("strategies").create({"userId": bob["_id"], "type": "rsi", "settings": {}})
+    _, bobs_token = await platform.member("bob@example.com")
+    status, mine = await platform.request("POST", "/strategies", json={"name": "mine", "type": "rsi", "pair": "BTC/USDT",
+                                                                       "settings": {"period": 10}}, token=token)
+    assert status == 201, mine.get("errors")
+    status, theirs = await platform.request("POST", "/strategies", json={"name": "theirs", "type": "rsi", "pair": "BTC/USDT"},
+                                            token=bobs_token)
+    assert status == 201, theirs
     body = {key: value for key, value in request(500).items() if key not in ("type", "settings")}
     status, record = await platform.request("POST", "/backtests", json={**body, "strategyId": mine["_id"]}, token=token)
     assert status == 201, record
