@@ -18,7 +18,9 @@ exchange already knows is never sent again.
 
 A market buy sized by cost (an all-in `buy()`) is sent as an amount: the cost over the
 last price and the fee, to the market's precision (not every exchange takes a quote
-amount). ccxt's `InvalidOrder`, `InsufficientFunds` and `BadRequest` fail the pod with
+amount; one that buys less than the market's minimum amount is dropped with a `warning` log
+line). An order the exchange refuses with `InsufficientFunds` is dropped with a `warning`
+log line, as in a backtest; ccxt's `InvalidOrder` and `BadRequest` fail the pod with
 `invalid_order`; other exchange errors with `exchange_error`.
 """
 
@@ -252,8 +254,16 @@ class LivePod(PodCore):
             if amount is None:  # sized by cost: an amount at the last price, fee included
                 cost = params.pop("cost")
                 amount = self.context.market.amount_to_precision(cost / (self.context.last * (1 + self.context.fee_rate)))
+                if not amount >= self.context.min_amount:
+                    self._drop(side, f"{cost:.8g} {self.context.market.quote} buys {amount!r} "
+                                     f"{self.context.market.base}, below the minimum amount {self.context.min_amount!r}")
+                    continue
             self._sent.add(cid)
-            order = await self.exchange.create_order(symbol, kind, side, amount, price, params)
+            try:
+                order = await self.exchange.create_order(symbol, kind, side, amount, price, params)
+            except ccxt.InsufficientFunds as refused:  # as a backtest: dropped, and trading goes on
+                self._drop(side, f"{type(refused).__name__}: {refused}")
+                continue
             if request.tag is not None:
                 self.tags[order["id"]] = request.tag
             self._known_orders.add(order["id"])

@@ -23,8 +23,10 @@ engine answers a repeated id with the order it already has, so a pod that handle
 again after a restart places nothing twice. `open` reconciles first: the trader's trades
 the output has not seen (`known_trades`) are reported, its open orders adopted.
 
-A strategy that raises, a callback over `budget` seconds (measured with `timer`), or a
-request the exchange refuses (`InvalidOrder`, `InsufficientBalance`, ...) fails the pod:
+An order the account can not pay for (`InsufficientBalance`) is dropped with a `warning`
+log line, as in a backtest (so are intents below the market's minimums, see
+`strategies.intents.resolve`). A strategy that raises, a callback over `budget` seconds
+(measured with `timer`), or a request the exchange refuses otherwise (`InvalidOrder`, ...) fails the pod:
 `output.failed(reason, message)` once (reasons `strategy_error`, `time_budget`,
 `invalid_order`), and later calls do nothing.
 """
@@ -39,7 +41,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from .candles import Candle, Candles
-from .errors import EngineError
+from .errors import EngineError, InsufficientBalance
 from .sim_exchange import SimExchange
 from .strategies import (
     CancelRequest,
@@ -143,6 +145,11 @@ class PodCore:
         if spent > self.budget:
             raise PodFailed("time_budget", f"the strategy took {spent:.3f} s over its budget of {self.budget} s")
         return requests
+
+    def _drop(self, side: str, why: str) -> None:
+        """An order the account can not pay for: a `warning` log line instead of the order."""
+        self.runner.context.log(f"{side} order dropped: {why}", "warning")
+        self._flush_logs()
 
     def _failed(self, failure: PodFailed) -> None:
         if self.failure is None:
@@ -279,6 +286,9 @@ class PaperPod(PodCore):
             params = {"clientOrderId": client_order_id(self.trader_id, f"{key}:{index}"), "owner": self.trader_id}
             try:
                 order = self.exchange.place(*request.ccxt_args(params))
+            except InsufficientBalance as failure:  # as a backtest: dropped, and trading goes on
+                self._drop(request.side, failure.message)
+                continue
             except EngineError as failure:
                 raise PodFailed("invalid_order", f"{failure.code}: {failure.message}") from None
             if request.tag is not None:

@@ -20,8 +20,12 @@ strategy's state as its context reports it (the same function in a pod and in a 
   whole units when the account trades whole units); for a limit or stop buy,
   `ctx.available * ALL_IN / (price * (1 + ctx.fee_rate))` base at its limit (else trigger)
   price; for a sell, the whole position (`ctx.position` to the market's precision). With
-  nothing to spend, or less than `ctx.min_amount` to sell (dust), the intent is dropped
-  with a `warning` log line.
+  nothing to spend, or less than `ctx.min_amount` to sell (dust), or an order below the
+  market's minimums (its amount under `ctx.min_amount` after the precision, its cost
+  under `market.min_cost` at its limit, trigger or else `ctx.price`), the intent is
+  dropped with a `warning` log line: the exchange would refuse it (`INVALID_ORDER`), and
+  an account too poor to trade is not a strategy's error (backtesting.py cancels an order
+  the cash can not buy one unit with, too).
 - a `Cancel` becomes one request per matching open order of the strategy (`ctx.open_orders`;
   an id that is no longer open is dropped: it filled or was cancelled meanwhile).
 
@@ -168,24 +172,46 @@ def _order(intent: Place, ctx: Context) -> OrderRequest | None:
     if kind not in TRIGGER_KINDS:
         raise ValueError(f"a stop's kind is one of {TRIGGER_KINDS}, not {kind!r}")
     if type(amount) is str and amount == ALL:
+        reference = price if price is not None else trigger if trigger is not None else ctx.price
         if side == "sell":
             amount = ctx.market.amount_to_precision(ctx.position)
             if not (amount > 0.0 and amount >= ctx.min_amount):
                 ctx.log(f"sell of the whole position skipped: nothing to sell ({ctx.position!r} held)", "warning")
+                return None
+            short = _below_minimums(ctx, amount, reference)
+            if short:
+                ctx.log(f"sell of the whole position skipped: {short}", "warning")
                 return None
         else:
             available = ctx.available
             if not available > 0.0:
                 ctx.log("all-in buy skipped: nothing available to spend", "warning")
                 return None
-            reference = price if price is not None else trigger
-            if reference is None:
+            if price is None and trigger is None:
                 amount, cost = None, available * ALL_IN
             else:
                 amount = available * ALL_IN / (reference * (1.0 + ctx.fee_rate))
+            short = _below_minimums(ctx, amount, reference, cost)
+            if short:
+                ctx.log(f"all-in buy skipped: {available:.8g} {ctx.market.quote} available, {short}", "warning")
+                return None
     # tuple.__new__ is what the NamedTuple's own constructor calls, without its Python frame
     return _new(OrderRequest, (ctx.symbol, "market" if price is None else "limit", side, amount, price, cost, trigger,
                                kind, tag, reduce_only))
+
+
+def _below_minimums(ctx: Context, amount: float | None, price: float, cost: float | None = None) -> str | None:
+    """Why an order of `amount` base at `price`, or for `cost` quote (amount None), is below
+    the market's minimums, as the matching engine checks them at placement: the amount after
+    the amount precision under `ctx.min_amount`, or the cost under `market.min_cost` (not
+    checked while `price` is NaN: no price known yet). None when it is not below them."""
+    market = ctx.market
+    if amount is not None and not market.amount_to_precision(amount) >= ctx.min_amount:
+        return f"{amount!r} {market.base} is below the minimum amount {ctx.min_amount!r}"
+    value = cost if amount is None else amount * price
+    if value is not None and value == value and value < market.min_cost:
+        return f"worth {value:.8g} {market.quote}, below the minimum cost {market.min_cost!r}"
+    return None
 
 
 _new = tuple.__new__
