@@ -164,6 +164,14 @@ def register(app: App) -> PodManager:
                      "codes": TRADER_CODES}})
         app.service(path).hooks({"around": {"create": [signed_in]}})
 
+    async def stop_their_traders(context: HookContext) -> None:
+        """A user removed stops their traders first (none keeps trading for an account that is gone)."""
+        if context.id is not None:  # the id as stored (a REST path gives it as text)
+            user = await context.service.get(context.id, {"query": {"$select": ["_id"]}})
+            await service.emergency_stop(user["_id"])
+
+    app.service("users").hooks({"before": {"remove": [stop_their_traders]}})
+
     app.use("risk/emergency-stop", EmergencyStop(service), {
         "methods": ["create"],
         "docs": {"description": "Stops every running trader of yours and cancels their open orders; answers "

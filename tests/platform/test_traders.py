@@ -246,3 +246,13 @@ async def test_a_clone_following_its_master_gets_every_settings_change_and_canno
     status, body = await platform.request("POST", "/traders", token=token, headers={"X-Service-Method": "clone"},
                                           json={"id": master["_id"], "userId": "someone"})
     assert (status, body["data"]["code"]) == (403, "FORBIDDEN"), body
+
+
+async def test_a_user_who_removes_their_account_leaves_no_trader_running(make_platform: Any, tmp_path: Path) -> None:
+    platform = await replay_platform(make_platform, tmp_path)
+    ann, token = await platform.member("ann@example.com")
+    trader = await new_trader(platform, token)
+    await post(platform, f"/traders/{trader['_id']}/start", {}, token)
+    status, _ = await platform.request("DELETE", f"/users/{ann['_id']}", token=token)
+    assert status == 200
+    assert (await platform.app.service("traders").get(trader["_id"]))["status"] == "stopped"
