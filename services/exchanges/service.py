@@ -34,6 +34,7 @@ from cryptorobot.errors import BadRequest, MethodNotAllowed
 from cryptorobot.hooks import HookContext
 from cryptorobot.schemas import VALIDATION_FAILED
 from services.errors import platform_error
+from services.store_backed import StoreBacked
 
 from .clients import SIM, describe, has_sandbox, required_credentials
 from .credentials import CREDENTIAL_FIELDS, CredentialBox, Unreadable, api_key_hint
@@ -53,24 +54,13 @@ def caller_scope(params: Mapping[str, Any]) -> Any:
     return (params.get("query") or {}).get("userId")
 
 
-class ExchangesService:
+class ExchangesService(StoreBacked):
     """The accounts' storage adapter, the `balance` and `check` custom methods, and the life
     cycle of everything the accounts use (market records, paper journals, ccxt clients)."""
 
     def __init__(self, store: AdapterService, accounts: ExchangeAccounts) -> None:
         self.store = store
         self.accounts = accounts
-
-    @property
-    def id(self) -> str:
-        return self.store.id
-
-    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        """The adapter's options (pagination: what `/openapi.json` documents)."""
-        return self.store.get_options(params)
-
-    def allows_multi(self, method: str, params: Mapping[str, Any] | None = None) -> bool:
-        return self.store.allows_multi(method, params)
 
     async def setup(self, app: App, path: str) -> None:
         await self.store.setup(app, path)
@@ -84,21 +74,6 @@ class ExchangesService:
     async def teardown(self) -> None:
         await self.accounts.close()
         await self.store.teardown()
-
-    async def find(self, params: dict[str, Any]) -> Any:
-        return await self.store.find(params)
-
-    async def get(self, id: Any, params: dict[str, Any]) -> Any:
-        return await self.store.get(id, params)
-
-    async def create(self, data: Any, params: dict[str, Any]) -> Any:
-        return await self.store.create(data, params)
-
-    async def patch(self, id: Any, data: Any, params: dict[str, Any]) -> Any:
-        return await self.store.patch(id, data, params)
-
-    async def remove(self, id: Any, params: dict[str, Any]) -> Any:
-        return await self.store.remove(id, params)
 
     async def balance(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         """ccxt's balance structure of the account `data["id"]` (see `ExchangeAccounts.balance`)."""

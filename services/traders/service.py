@@ -31,6 +31,7 @@ from services.errors import platform_error
 from services.exchanges import ExchangeAccounts
 from services.exchanges.service import caller_scope
 from services.messages import notify
+from services.store_backed import StoreBacked
 from services.strategies import invalid_settings
 from services.users import ADMIN
 
@@ -49,7 +50,7 @@ def _scope(params: Mapping[str, Any]) -> dict[str, Any]:
     return {"query": {} if owner is None else {"userId": owner}}
 
 
-class TradersService:
+class TradersService(StoreBacked):
     """The traders' store, and `start`/`stop` driving the `PodManager`."""
 
     def __init__(self, records: Records, pods: PodManager, max_running: int = 10) -> None:
@@ -57,31 +58,6 @@ class TradersService:
         self.store = records.traders
         self.pods = pods
         self.max_running = max_running
-
-    @property
-    def id(self) -> str:
-        return self.store.id
-
-    def get_options(self, params: Mapping[str, Any] | None) -> dict[str, Any]:
-        return self.store.get_options(params)
-
-    def allows_multi(self, method: str, params: Mapping[str, Any] | None = None) -> bool:
-        return self.store.allows_multi(method, params)
-
-    async def find(self, params: dict[str, Any]) -> Any:
-        return await self.store.find(params)
-
-    async def get(self, id: Any, params: dict[str, Any]) -> Any:
-        return await self.store.get(id, params)
-
-    async def create(self, data: Any, params: dict[str, Any]) -> Any:
-        return await self.store.create(data, params)
-
-    async def patch(self, id: Any, data: Any, params: dict[str, Any]) -> Any:
-        return await self.store.patch(id, data, params)
-
-    async def remove(self, id: Any, params: dict[str, Any]) -> Any:
-        return await self.store.remove(id, params)
 
     async def start(self, data: Any, params: dict[str, Any]) -> dict[str, Any]:
         """Start the trader `data["id"]`: answers it `running`, or `error` with why."""
