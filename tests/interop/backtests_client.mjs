@@ -8,13 +8,9 @@
 // asserts on the lines.
 
 import assert from 'node:assert/strict'
-import { feathers } from '@feathersjs/feathers'
-import rest from '@feathersjs/rest-client'
-import socketio from '@feathersjs/socketio-client'
-import authentication from '@feathersjs/authentication-client'
 import { NotFound, BadRequest } from '@feathersjs/errors'
-import { io } from 'socket.io-client'
 import { check, finish, rejection, withTimeout } from './checks.mjs'
+import { serviceClients } from './service_clients.mjs'
 
 const url = (process.argv[2] || 'http://127.0.0.1:3030').replace(/\/+$/, '')
 const START = Number(process.argv[3])
@@ -26,18 +22,7 @@ const FINAL = ['completed', 'failed', 'cancelled']
 const SMA = { fastPeriod: 10, slowPeriod: 30 }
 const BUSY = { fastPeriod: 2, slowPeriod: 3 }
 
-function client (connection) {
-  const app = feathers().configure(connection).configure(authentication())
-  app.use('backtests', connection.service('backtests'), { methods: METHODS })
-  return app
-}
-
-function socketClient () {
-  const socket = io(url, { transports: ['websocket'], timeout: 10000 })
-  return { app: client(socketio(socket)), socket }
-}
-
-const restClient = () => client(rest(url).fetch(globalThis.fetch))
+const { socketClient, restClient } = serviceClients(url, 'backtests', METHODS)
 
 const body = (bars, changes = {}) => ({
   type: 'sma_cross', settings: SMA, exchange: 'binance', symbol: 'BTC/USDT', timeframe: '1h',

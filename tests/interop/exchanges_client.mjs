@@ -7,13 +7,9 @@
 // runs this and asserts on the lines.
 
 import assert from 'node:assert/strict'
-import { feathers } from '@feathersjs/feathers'
-import rest from '@feathersjs/rest-client'
-import socketio from '@feathersjs/socketio-client'
-import authentication from '@feathersjs/authentication-client'
 import { NotFound, BadRequest } from '@feathersjs/errors'
-import { io } from 'socket.io-client'
 import { check, finish, rejection, withTimeout } from './checks.mjs'
+import { serviceClients } from './service_clients.mjs'
 
 const url = (process.argv[2] || 'http://127.0.0.1:3030').replace(/\/+$/, '')
 const PASSWORD = 'correct horse battery'
@@ -22,19 +18,7 @@ const SECRET = 'interop-secret-abcdefghijkl'
 const NEW_SECRET = 'interop-secret-replaced-42'
 const METHODS = ['find', 'get', 'create', 'patch', 'remove', 'balance', 'check']
 
-// A Feathers client whose `exchanges` service knows the two custom methods.
-function client (connection) {
-  const app = feathers().configure(connection).configure(authentication())
-  app.use('exchanges', connection.service('exchanges'), { methods: METHODS })
-  return app
-}
-
-function socketClient () {
-  const socket = io(url, { transports: ['websocket'], timeout: 10000 })
-  return { app: client(socketio(socket)), socket }
-}
-
-const restClient = () => client(rest(url).fetch(globalThis.fetch))
+const { socketClient, restClient } = serviceClients(url, 'exchanges', METHODS)
 
 function noSecrets (value) {
   const text = JSON.stringify(value)
